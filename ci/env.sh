@@ -1,0 +1,16 @@
+# Shared settings of the ci/ scripts; sourced, not run.
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# One cargo build directory for every checkout on this machine: burn takes
+# tens of minutes to compile, and a fresh clone reuses what is built here.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fireside/target}"
+HOST_TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
+FIRESIDE_BIN="$CARGO_TARGET_DIR/$HOST_TRIPLE/debug/fireside"
+VENV="$REPO/.venv"
+OUT="$REPO/out"
+export PATH="$VENV/bin:$PATH"
+# Jupyter finds the kernelspec that `fireside install --sys-prefix` writes
+# into the virtual environment; keep user-level Jupyter settings out of the way.
+export JUPYTER_PLATFORM_DIRS=1
+export PYDEVD_DISABLE_FILE_VALIDATION=1
+
+step() { printf '\n== %s  [%s]\n' "$*" "$(date +%H:%M:%S)"; }

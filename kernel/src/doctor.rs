@@ -1,0 +1,145 @@
+//! `fireside doctor`: what a teacher needs to see when a student's setup
+//! fails, each problem with what to do about it.
+
+use crate::paths::{self, Prefix};
+use crate::template::PrivateDir;
+use std::path::Path;
+use std::process::Command;
+
+struct Report {
+    problems: Vec<String>,
+}
+
+impl Report {
+    fn line(&self, what: &str, value: impl std::fmt::Display) {
+        println!("{what:<16}{value}");
+    }
+
+    fn problem(&mut self, what: &str, fix: &str) {
+        println!("{:<16}PROBLEM: {what}", "");
+        self.problems.push(format!("{what}\n    fix: {fix}"));
+    }
+}
+
+fn version_of(program: &str) -> Option<String> {
+    let output = Command::new(program).arg("--version").output().ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+pub fn doctor(prefix: Prefix) -> anyhow::Result<bool> {
+    let mut report = Report { problems: Vec::new() };
+    report.line("fireside", env!("CARGO_PKG_VERSION"));
+    for tool in ["cargo", "rustc"] {
+        match version_of(tool) {
+            Some(version) => report.line(tool, version),
+            None => {
+                report.line(tool, "not found");
+                report.problem(
+                    &format!("{tool} is not on PATH"),
+                    "install Rust with rustup (https://rustup.rs) and open a new terminal",
+                );
+            }
+        }
+    }
+    if let Some(built_with) = option_env!("FIRESIDE_RUSTC_VERSION")
+        && let Some(now) = version_of("rustc")
+        && !now.contains(built_with)
+    {
+        report.problem(
+            &format!("the kernel was built with rustc {built_with} but `rustc` is now {now}"),
+            "run the set-up again (ci/setup) so the template matches the compiler",
+        );
+    }
+
+    let data_dir = paths::data_dir(&prefix)?;
+    report.line("data directory", data_dir.display());
+    let kernelspec = paths::kernelspec_dir(&prefix)?.join("fireside/kernel.json");
+    if kernelspec.exists() {
+        report.line("kernelspec", kernelspec.display());
+    } else {
+        report.line("kernelspec", "not installed");
+        report.problem("Jupyter cannot see the fireside kernel", "run `fireside install` (or ci/setup)");
+    }
+    let template = crate::template::template_dir(&data_dir);
+    let template_ok = template.join("fireside-template.json").exists();
+    report.line(
+        "cell template",
+        if template_ok { format!("{} (prebuilt)", template.display()) } else { "missing".to_owned() },
+    );
+    if !template_ok {
+        report.problem(
+            "there is no prebuilt cell template, so kernels cannot load the toolkit",
+            "run `fireside install`",
+        );
+    }
+    vulkan_driver(&mut report);
+    if template_ok {
+        device(&mut report, &data_dir);
+    }
+
+    if report.problems.is_empty() {
+        println!("\nNo problems found.");
+        Ok(true)
+    } else {
+        println!("\n{} problem(s):", report.problems.len());
+        for problem in &report.problems {
+            println!("  - {problem}");
+        }
+        Ok(false)
+    }
+}
+
+fn vulkan_driver(report: &mut Report) {
+    let icd_dirs = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"];
+    let drivers: Vec<String> = icd_dirs
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    if cfg!(target_os = "linux") {
+        if drivers.is_empty() {
+            report.line("vulkan drivers", "none");
+            report.problem(
+                "no Vulkan driver: the GPU backend cannot start (the CPU backend still works)",
+                "install your GPU's driver, or `apt-get install mesa-vulkan-drivers libvulkan1` for the software one",
+            );
+        } else {
+            report.line("vulkan drivers", drivers.join(", "));
+        }
+    }
+}
+
+/// Asks the toolkit, in a real evaluation process, which device it picked.
+fn device(report: &mut Report, data_dir: &Path) {
+    let mut private = PrivateDir::plan(data_dir);
+    // SAFETY: doctor is single-threaded until evcxr starts below.
+    unsafe { crate::set_kernel_env(&private) };
+    if let Err(error) = private.create(data_dir) {
+        report.problem(&error.to_string(), "run `fireside install`");
+        return;
+    }
+    let result = (|| -> Result<String, String> {
+        let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| e.to_string())?;
+        let preload = private.preload_code().map_err(|e| e.to_string())?;
+        context.execute(&preload).map_err(|e| e.to_string())?;
+        context.execute("println!(\"{}\", fireside::device::describe());").map_err(|e| e.to_string())?;
+        let mut lines = Vec::new();
+        while let Ok(line) = outputs.stdout.recv_timeout(std::time::Duration::from_millis(500)) {
+            lines.push(line);
+        }
+        Ok(lines.join("\n"))
+    })();
+    match result {
+        Ok(text) => {
+            for line in text.lines() {
+                report.line("", line);
+            }
+        }
+        Err(error) => report.problem(
+            &format!("the toolkit did not load in a test kernel: {error}"),
+            "run `fireside install` again; if it fails the same way, report the message above",
+        ),
+    }
+}

@@ -1,0 +1,458 @@
+//! The evaluator thread: owns evcxr's `CommandContext`, loads the toolkit in
+//! the background when the kernel starts, and runs cells one at a time.
+
+use crate::child_output::{CellEvents, Forwarders};
+use crate::compile_errors;
+use crate::history::History;
+use crate::interrupt::{CellInterrupt, GRACE, Interrupter};
+use crate::server::Outbox;
+use crate::template::PrivateDir;
+use crate::wire::Message;
+use crossbeam_channel::{Receiver, Sender};
+use evcxr::{CommandContext, EvalCallbacks, EvalOutputs, InputRequest};
+use jupyter_protocol::{CompleteReply, CompleteRequest, ExecuteRequest, InspectReply, InspectRequest, Media};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub enum Request {
+    Execute(Message),
+    Complete(Message),
+    Inspect(Message),
+}
+
+enum Control {
+    Request(Request),
+    /// Stop, and say so on the channel once the process and files are gone.
+    Stop(Sender<()>),
+}
+
+pub struct EvaluatorHandle {
+    queue: Sender<Control>,
+}
+
+impl EvaluatorHandle {
+    pub fn send(&self, request: Request) {
+        let _ = self.queue.send(Control::Request(request));
+    }
+
+    /// Ends the evaluation process and removes the kernel's private build
+    /// directory; returns once that is done.
+    pub fn stop(&self) {
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
+        if self.queue.send(Control::Stop(done_tx)).is_ok() {
+            let _ = done_rx.recv_timeout(Duration::from_secs(10));
+        }
+    }
+}
+
+pub struct Setup {
+    pub outbox: Outbox,
+    pub history: Arc<History>,
+    pub interrupter: Arc<Interrupter>,
+    pub input_replies: Receiver<Message>,
+    pub data_dir: PathBuf,
+}
+
+pub fn spawn(setup: Setup) -> EvaluatorHandle {
+    let (queue, requests) = crossbeam_channel::unbounded();
+    std::thread::Builder::new()
+        .name("evaluator".to_owned())
+        .spawn(move || Evaluator::start(setup, requests).run())
+        .expect("the evaluator thread starts");
+    EvaluatorHandle { queue }
+}
+
+/// A cell's result, as the frontend will show it.
+enum Outcome {
+    Ok(EvalOutputs),
+    Error {
+        ename: String,
+        evalue: String,
+        traceback: Vec<String>,
+    },
+}
+
+impl Outcome {
+    fn error(ename: &str, evalue: impl Into<String>, traceback: Vec<String>) -> Self {
+        Outcome::Error {
+            ename: ename.to_owned(),
+            evalue: evalue.into(),
+            traceback,
+        }
+    }
+}
+
+struct Evaluator {
+    context: Result<CommandContext, String>,
+    forwarders: Option<Forwarders>,
+    private_dir: Option<PrivateDir>,
+    setup: Setup,
+    requests: Receiver<Control>,
+    execution_count: usize,
+}
+
+impl Evaluator {
+    fn start(setup: Setup, requests: Receiver<Control>) -> Evaluator {
+        let mut evaluator = Evaluator {
+            context: Err("the kernel is starting".to_owned()),
+            forwarders: None,
+            private_dir: None,
+            setup,
+            requests,
+            execution_count: 0,
+        };
+        evaluator.context = evaluator.load_toolkit();
+        evaluator
+    }
+
+    /// Copies the prebuilt cell template and preloads the toolkit, so that
+    /// the first cell runs at once. Errors are kept and shown to the user
+    /// on every execute, with what to do about them.
+    fn load_toolkit(&mut self) -> Result<CommandContext, String> {
+        let mut private_dir = PrivateDir::from_env().map_err(|error| error.to_string())?;
+        private_dir
+            .create(&self.setup.data_dir)
+            .map_err(|error| format!("{error}\nRun `fireside install` again to rebuild the template."))?;
+        self.setup.interrupter.set_flag_file(private_dir.interrupt_flag());
+        let preload = private_dir.preload_code().map_err(|error| error.to_string())?;
+        self.private_dir = Some(private_dir);
+
+        let (mut context, outputs) = CommandContext::new()
+            .map_err(|error| format!("evcxr could not start: {error}"))?;
+        let events = CellEvents::default();
+        self.forwarders = Some(Forwarders::spawn(outputs, self.setup.outbox.clone(), events));
+        context
+            .execute(&preload)
+            .map_err(|error| format!("loading the fireside toolkit failed: {error}"))?;
+        self.setup.interrupter.set_child(context.process_handle());
+        Ok(context)
+    }
+
+    fn run(mut self) {
+        let mut done = None;
+        while let Ok(control) = self.requests.recv() {
+            match control {
+                Control::Request(Request::Execute(message)) => self.execute(message),
+                Control::Request(Request::Complete(message)) => self.complete(message),
+                Control::Request(Request::Inspect(message)) => self.inspect(message),
+                Control::Stop(reply) => {
+                    done = Some(reply);
+                    break;
+                }
+            }
+        }
+        // Dropping the context ends the evaluation process; the private
+        // directory removes itself when dropped.
+        drop(self.context);
+        drop(self.private_dir);
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn execute(&mut self, message: Message) {
+        let outbox = self.setup.outbox.clone();
+        outbox.status(&message, "busy");
+        let request: ExecuteRequest = match serde_json::from_value(message.content.clone()) {
+            Ok(request) => request,
+            Err(error) => {
+                outbox.reply(&message, json!({
+                    "status": "error", "ename": "BadRequest",
+                    "evalue": format!("malformed execute_request: {error}"), "traceback": [],
+                    "execution_count": self.execution_count,
+                }));
+                outbox.status(&message, "idle");
+                return;
+            }
+        };
+        let store_history = request.store_history && !request.silent;
+        if store_history {
+            self.execution_count += 1;
+        }
+        let count = self.execution_count;
+        if !request.silent {
+            outbox.publish(&message, "execute_input", json!({ "code": request.code, "execution_count": count }));
+        }
+
+        let outcome = self.run_cell(&message, &request);
+
+        let mut reply = json!({ "execution_count": count, "user_expressions": {}, "payload": [] });
+        match &outcome {
+            Outcome::Ok(outputs) => {
+                reply["status"] = json!("ok");
+                let data = display_data(outputs);
+                if !data.is_empty() && !request.silent {
+                    outbox.publish(&message, "execute_result", json!({
+                        "execution_count": count, "data": data, "metadata": {},
+                    }));
+                }
+            }
+            Outcome::Error { ename, evalue, traceback } => {
+                let error = json!({ "ename": ename, "evalue": evalue, "traceback": traceback });
+                if !request.silent {
+                    outbox.publish(&message, "error", &error);
+                }
+                reply["status"] = json!("error");
+                reply["ename"] = json!(ename);
+                reply["evalue"] = json!(evalue);
+                reply["traceback"] = json!(traceback);
+            }
+        }
+        if store_history {
+            self.setup.history.record(count, &request.code);
+        }
+        outbox.reply(&message, reply);
+        outbox.status(&message, "idle");
+        if matches!(outcome, Outcome::Error { .. }) && request.stop_on_error {
+            self.abort_queued_executions();
+        }
+    }
+
+    /// Like ipykernel: after an error, cells already queued (Run All) are
+    /// answered `aborted` instead of running on a broken state.
+    fn abort_queued_executions(&mut self) {
+        let mut keep = Vec::new();
+        while let Ok(control) = self.requests.try_recv() {
+            match control {
+                Control::Request(Request::Execute(queued)) => {
+                    let outbox = &self.setup.outbox;
+                    outbox.status(&queued, "busy");
+                    outbox.reply(&queued, json!({
+                        "status": "aborted", "execution_count": self.execution_count,
+                    }));
+                    outbox.status(&queued, "idle");
+                }
+                other => keep.push(other),
+            }
+        }
+        // Requests other than executions are answered as usual, in order.
+        for control in keep {
+            match control {
+                Control::Request(Request::Complete(message)) => self.complete(message),
+                Control::Request(Request::Inspect(message)) => self.inspect(message),
+                _ => {}
+            }
+        }
+    }
+
+    fn run_cell(&mut self, message: &Message, request: &ExecuteRequest) -> Outcome {
+        let context = match &mut self.context {
+            Ok(context) => context,
+            Err(reason) => {
+                return Outcome::error(
+                    "KernelNotReady",
+                    reason.lines().next().unwrap_or_default(),
+                    reason.lines().map(str::to_owned).collect(),
+                );
+            }
+        };
+        let forwarders = self.forwarders.as_ref().expect("forwarders start with the context");
+        let variables_before: Vec<String> =
+            context.variables_and_types().map(|(name, _)| name.to_owned()).collect();
+        forwarders.begin_cell(message.clone());
+        self.setup.interrupter.begin_cell();
+
+        let outbox = self.setup.outbox.clone();
+        let replies = self.setup.input_replies.clone();
+        let allow_stdin = request.allow_stdin;
+        let parent = message.clone();
+        let read_input = move |input: InputRequest| -> String {
+            if !allow_stdin {
+                eprintln!("fireside: this frontend does not accept input; returning an empty line");
+                return String::new();
+            }
+            outbox.ask(&parent, json!({ "prompt": input.prompt, "password": input.is_password }));
+            match replies.recv() {
+                Ok(reply) => reply.content["value"].as_str().unwrap_or_default().to_owned(),
+                Err(_) => String::new(),
+            }
+        };
+        let result = context.execute_with_callbacks(&request.code, &mut EvalCallbacks { input_reader: &read_input });
+
+        let events = forwarders.end_cell();
+        let interrupt = self.setup.interrupter.end_cell();
+        let outcome = match result {
+            Ok(outputs) => {
+                if let Some(panic) = events.panic {
+                    let mut traceback = vec![format!("thread panicked at {}:", panic.location), panic.message.clone()];
+                    traceback.push("The variables defined before this cell are kept.".to_owned());
+                    Outcome::error("panic", panic.message, traceback)
+                } else if interrupt.requested {
+                    Outcome::error(
+                        "KeyboardInterrupt",
+                        "interrupted; the cell stopped at a check of fireside::interrupted(), and every variable is kept",
+                        vec!["KeyboardInterrupt: the cell was interrupted and stopped cleanly; every variable is kept.".to_owned()],
+                    )
+                } else if events.user_error {
+                    let evalue = events.last_stderr.unwrap_or_else(|| "a `?` returned an error".to_owned());
+                    Outcome::error("Error", evalue.clone(), vec![
+                        format!("Error: {evalue}"),
+                        "A `?` in this cell returned early with this error; variables defined before the cell are kept.".to_owned(),
+                    ])
+                } else {
+                    Outcome::Ok(outputs)
+                }
+            }
+            Err(error) => self.describe_failure(error, &request.code, interrupt, &variables_before),
+        };
+        if let Ok(context) = &self.context {
+            self.setup.interrupter.set_child(context.process_handle());
+        }
+        outcome
+    }
+
+    fn describe_failure(
+        &mut self,
+        error: evcxr::Error,
+        code: &str,
+        interrupt: CellInterrupt,
+        variables_before: &[String],
+    ) -> Outcome {
+        match error {
+            evcxr::Error::CompilationErrors(errors) => {
+                let traceback = compile_errors::render(&errors, code);
+                let evalue = errors.first().map(|e| e.message()).unwrap_or_default();
+                Outcome::error("CompileError", evalue, traceback)
+            }
+            evcxr::Error::SubprocessTerminated(reason) => {
+                // evcxr has started a fresh process: load the toolkit's hooks into it.
+                self.reattach_toolkit();
+                let lost = if variables_before.is_empty() {
+                    "no variables were defined".to_owned()
+                } else {
+                    format!("these variables were lost: {}", variables_before.join(", "))
+                };
+                if interrupt.killed {
+                    Outcome::error(
+                        "KeyboardInterrupt",
+                        format!("the cell did not stop within {} s of the interrupt, so the kernel restarted the Rust process; {lost}", GRACE.as_secs()),
+                        vec![
+                            "KeyboardInterrupt: the cell ignored the interrupt flag.".to_owned(),
+                            format!("The Rust process was restarted; {lost}."),
+                            "Loops that call fireside::interrupted() (or use fit / progress bars) stop cleanly and keep every variable.".to_owned(),
+                        ],
+                    )
+                } else {
+                    Outcome::error("ProcessDied", format!("{reason}; {lost}"), vec![
+                        format!("The Rust process running the cells stopped: {reason}"),
+                        format!("It was restarted; {lost}."),
+                    ])
+                }
+            }
+            evcxr::Error::TypeRedefinedVariablesLost(variables) => Outcome::error(
+                "VariablesLost",
+                format!("a type was redefined, so these variables were dropped: {}", variables.join(", ")),
+                vec![],
+            ),
+            evcxr::Error::Message(message) => {
+                Outcome::error("Error", message.lines().next().unwrap_or_default(), message.lines().map(str::to_owned).collect())
+            }
+        }
+    }
+
+    fn reattach_toolkit(&mut self) {
+        let Some(private_dir) = &self.private_dir else { return };
+        let Ok(context) = &mut self.context else { return };
+        if let Ok(code) = private_dir.reattach_code()
+            && let Err(error) = context.execute(&code)
+        {
+            eprintln!("fireside: could not reload the toolkit after a restart: {error}");
+        }
+    }
+
+    fn complete(&mut self, message: Message) {
+        let outbox = self.setup.outbox.clone();
+        outbox.status(&message, "busy");
+        let mut reply = CompleteReply::default();
+        if let (Ok(request), Ok(context)) = (
+            serde_json::from_value::<CompleteRequest>(message.content.clone()),
+            &mut self.context,
+        ) {
+            let byte_pos = char_to_byte(&request.code, request.cursor_pos);
+            reply.cursor_start = request.cursor_pos;
+            reply.cursor_end = request.cursor_pos;
+            if let Ok(completions) = context.completions(&request.code, byte_pos) {
+                reply.cursor_start = byte_to_char(&request.code, completions.start_offset);
+                reply.cursor_end = byte_to_char(&request.code, completions.end_offset);
+                reply.matches = completions.completions.into_iter().map(|c| c.code).collect();
+            }
+        }
+        outbox.reply(&message, reply);
+        outbox.status(&message, "idle");
+    }
+
+    fn inspect(&mut self, message: Message) {
+        let outbox = self.setup.outbox.clone();
+        outbox.status(&message, "busy");
+        let mut reply = InspectReply::default();
+        if let (Ok(request), Ok(context)) = (
+            serde_json::from_value::<InspectRequest>(message.content.clone()),
+            &mut self.context,
+        ) {
+            let end = end_of_identifier(&request.code, char_to_byte(&request.code, request.cursor_pos));
+            if end > 0
+                && let Ok((plain, html)) = context.hover_at(&request.code, end)
+                && plain != "No documentation found"
+                && !plain.trim().is_empty()
+            {
+                reply.found = true;
+                let mut data = serde_json::Map::new();
+                data.insert("text/plain".to_owned(), json!(plain));
+                data.insert("text/markdown".to_owned(), json!(plain));
+                data.insert("text/html".to_owned(), json!(html));
+                reply.data = serde_json::from_value::<Media>(Value::Object(data)).unwrap_or_default();
+            }
+        }
+        outbox.reply(&message, reply);
+        outbox.status(&message, "idle");
+    }
+}
+
+/// The MIME bundle of a cell's final value, as evcxr collected it.
+fn display_data(outputs: &EvalOutputs) -> serde_json::Map<String, Value> {
+    let by_mime: &HashMap<String, String> = &outputs.content_by_mime_type;
+    by_mime.iter().map(|(mime, content)| (mime.clone(), json!(content))).collect()
+}
+
+/// Jupyter counts cursor positions in Unicode code points; evcxr in bytes.
+fn char_to_byte(code: &str, chars: usize) -> usize {
+    code.char_indices().nth(chars).map(|(byte, _)| byte).unwrap_or(code.len())
+}
+
+fn byte_to_char(code: &str, byte: usize) -> usize {
+    code[..byte.min(code.len())].chars().count()
+}
+
+/// Inspect shows the item the cursor is in, so look up to its end.
+fn end_of_identifier(code: &str, byte: usize) -> usize {
+    let rest = &code[byte.min(code.len())..];
+    let extra: usize = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .map(char::len_utf8)
+        .sum();
+    byte + extra
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_positions_convert_between_chars_and_bytes() {
+        let code = "let é = 1;";
+        assert_eq!(char_to_byte(code, 5), 6);
+        assert_eq!(byte_to_char(code, 6), 5);
+        assert_eq!(char_to_byte(code, 100), code.len());
+    }
+
+    #[test]
+    fn inspect_looks_at_the_whole_identifier() {
+        let code = "Dense::new(3)";
+        assert_eq!(end_of_identifier(code, 2), 5);
+        assert_eq!(end_of_identifier(code, 7), 10);
+    }
+}

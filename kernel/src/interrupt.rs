@@ -1,0 +1,103 @@
+//! Interrupting a running cell without losing the notebook's variables.
+//!
+//! The first step is cooperative: the kernel creates a flag file whose path
+//! the evaluation process knows (`FIRESIDE_INTERRUPT_FILE`); the toolkit's
+//! loops (`fit`, progress bars) and `fireside::interrupted()` look at it and
+//! stop, so the cell ends normally and every variable survives. Only a cell
+//! that ignores the flag for `GRACE` is stopped the hard way, by killing the
+//! evaluation process, which loses the variables (the kernel names them).
+
+use std::path::PathBuf;
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a cell may run after an interrupt before its process is killed.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+struct State {
+    flag_file: Option<PathBuf>,
+    child: Option<Arc<Mutex<Child>>>,
+    running_cell: Option<u64>,
+    next_cell: u64,
+    requested: bool,
+    killed: bool,
+}
+
+/// What happened to a cell in the way of interrupts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CellInterrupt {
+    pub requested: bool,
+    pub killed: bool,
+}
+
+#[derive(Default)]
+pub struct Interrupter {
+    state: Arc<Mutex<State>>,
+}
+
+impl Interrupter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set_flag_file(&self, path: PathBuf) {
+        self.state.lock().unwrap().flag_file = Some(path);
+    }
+
+    /// The evaluation process to kill if a cell ignores the flag; evcxr
+    /// starts a new one after a crash, so this is updated after each cell.
+    pub fn set_child(&self, child: Arc<Mutex<Child>>) {
+        self.state.lock().unwrap().child = Some(child);
+    }
+
+    pub fn begin_cell(&self) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(flag) = &state.flag_file {
+            let _ = std::fs::remove_file(flag);
+        }
+        state.next_cell += 1;
+        state.running_cell = Some(state.next_cell);
+        state.requested = false;
+        state.killed = false;
+    }
+
+    pub fn end_cell(&self) -> CellInterrupt {
+        let mut state = self.state.lock().unwrap();
+        state.running_cell = None;
+        if let Some(flag) = &state.flag_file {
+            let _ = std::fs::remove_file(flag);
+        }
+        CellInterrupt {
+            requested: state.requested,
+            killed: state.killed,
+        }
+    }
+
+    /// Asks the running cell to stop; kills its process after `GRACE`.
+    pub fn interrupt(&self) {
+        let mut state = self.state.lock().unwrap();
+        let Some(cell) = state.running_cell else {
+            return;
+        };
+        state.requested = true;
+        if let Some(flag) = &state.flag_file
+            && let Err(error) = std::fs::write(flag, b"interrupt")
+        {
+            eprintln!("fireside: could not write the interrupt flag {}: {error}", flag.display());
+        }
+        let shared = self.state.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(GRACE);
+            let mut state = shared.lock().unwrap();
+            if state.running_cell != Some(cell) {
+                return;
+            }
+            state.killed = true;
+            if let Some(child) = &state.child {
+                let _ = child.lock().unwrap().kill();
+            }
+        });
+    }
+}

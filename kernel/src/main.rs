@@ -1,0 +1,150 @@
+//! fireside: a Jupyter kernel for Rust that starts warm, with the fireside
+//! deep-learning toolkit already loaded.
+//!
+//! - `fireside install` writes the kernelspec and prebuilds the cell template;
+//! - `fireside kernel -f CONNECTION_FILE` is what Jupyter runs;
+//! - `fireside doctor` says what is wrong with a setup and how to fix it.
+
+mod child_output;
+mod compile_errors;
+mod completeness;
+mod doctor;
+mod evaluator;
+mod history;
+mod install;
+mod interrupt;
+mod paths;
+mod server;
+mod template;
+mod wire;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const PROTOCOL_VERSION: &str = "5.3";
+pub const HOST_TRIPLE: &str = env!("FIRESIDE_HOST_TRIPLE");
+
+pub fn rustc_version() -> String {
+    env!("FIRESIDE_RUSTC_VERSION").to_owned()
+}
+
+#[derive(Parser)]
+#[command(name = "fireside", version, about = "A Rust Jupyter kernel with a deep-learning toolkit loaded")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the kernelspec and prebuild the cell template (a few minutes).
+    Install {
+        #[command(flatten)]
+        prefix: PrefixArgs,
+        /// The toolkit crate to load in notebooks.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../toolkit"))]
+        toolkit: PathBuf,
+        /// A cargo target directory whose compiled dependencies to reuse
+        /// (default: the one this binary was built in).
+        #[arg(long)]
+        reuse_build: Option<PathBuf>,
+    },
+    /// Run a kernel (Jupyter starts this with a connection file).
+    Kernel {
+        #[arg(short = 'f', long = "connection-file")]
+        connection_file: PathBuf,
+        /// fireside's data directory, with the cell template.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check the setup: compiler, template, GPU adapter; say how to fix problems.
+    Doctor {
+        #[command(flatten)]
+        prefix: PrefixArgs,
+    },
+}
+
+#[derive(Args)]
+#[group(multiple = false)]
+struct PrefixArgs {
+    /// Install for the current user (default).
+    #[arg(long)]
+    user: bool,
+    /// Install into the active Python environment (sys.prefix).
+    #[arg(long)]
+    sys_prefix: bool,
+    /// Install under DIR/share/jupyter/kernels.
+    #[arg(long, value_name = "DIR")]
+    prefix: Option<PathBuf>,
+}
+
+impl PrefixArgs {
+    fn prefix(&self) -> paths::Prefix {
+        match (&self.prefix, self.sys_prefix) {
+            (Some(dir), _) => paths::Prefix::Dir(dir.clone()),
+            (None, true) => paths::Prefix::SysPrefix,
+            _ => paths::Prefix::User,
+        }
+    }
+}
+
+/// Points evcxr and the toolkit at a kernel's private directory.
+///
+/// # Safety
+/// Changes the process environment: call before any other thread starts.
+pub unsafe fn set_kernel_env(private: &template::PrivateDir) {
+    unsafe {
+        std::env::set_var("FIRESIDE_PRIVATE_DIR", private.root());
+        std::env::set_var("EVCXR_TMPDIR", private.cell_dir());
+        std::env::set_var("EVCXR_CONFIG_DIR", private.root());
+        std::env::set_var("FIRESIDE_INTERRUPT_FILE", private.interrupt_flag());
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    // Must come first: evcxr re-runs this binary as the process that
+    // executes cells, and this call takes over in that case.
+    evcxr::runtime_hook();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Install { prefix, toolkit, reuse_build } => {
+            let data_dir = paths::data_dir(&prefix.prefix())?;
+            let template = template::template_dir(&data_dir);
+            // SAFETY: no other thread runs yet.
+            unsafe {
+                std::env::set_var("EVCXR_TMPDIR", template.join("cell"));
+                std::env::set_var("EVCXR_CONFIG_DIR", &template);
+            }
+            install::install(install::InstallOptions {
+                prefix: prefix.prefix(),
+                toolkit_dir: toolkit,
+                seed: reuse_build,
+            })
+        }
+        Command::Kernel { connection_file, data_dir } => {
+            let data_dir = match data_dir {
+                Some(dir) => dir,
+                None => paths::data_dir(&paths::Prefix::User)?,
+            };
+            let text = std::fs::read_to_string(&connection_file)
+                .with_context(|| format!("reading the connection file {}", connection_file.display()))?;
+            let connection: jupyter_protocol::ConnectionInfo = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a Jupyter connection file", connection_file.display()))?;
+            let private = template::PrivateDir::plan(&data_dir);
+            // SAFETY: no other thread runs yet.
+            unsafe { set_kernel_env(&private) };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(server::run(connection, server::KernelOptions { data_dir }))?;
+            // Leave without waiting on blocked socket tasks.
+            std::process::exit(0)
+        }
+        Command::Doctor { prefix } => {
+            let healthy = doctor::doctor(prefix.prefix())?;
+            std::process::exit(if healthy { 0 } else { 1 })
+        }
+    }
+}

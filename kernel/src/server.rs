@@ -1,0 +1,303 @@
+//! The five sockets of a Jupyter kernel and the dispatch of shell and
+//! control requests. Code runs on the evaluator thread (`evaluator.rs`);
+//! everything that needs no Rust compiler is answered here at once, so
+//! `kernel_info` is answered while the toolkit is still loading.
+
+use crate::evaluator::{self, EvaluatorHandle, Request};
+use crate::history::History;
+use crate::interrupt::Interrupter;
+use crate::wire::{Message, Signer};
+use crate::{completeness, PROTOCOL_VERSION};
+use bytes::Bytes;
+use jupyter_protocol::{
+    CodeMirrorMode, CommInfoReply, ConnectionInfo, HelpLink, InterruptReply, IsCompleteRequest,
+    KernelInfoReply, LanguageInfo, ReplyStatus, ShutdownReply, ShutdownRequest,
+};
+use serde::Serialize;
+use serde_json::json;
+use std::sync::Arc;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
+
+/// Where outgoing messages go: one queue per socket, each drained by a task
+/// that owns the socket's sending half.
+#[derive(Clone)]
+pub struct Outbox {
+    iopub: UnboundedSender<Message>,
+    shell: UnboundedSender<Message>,
+    control: UnboundedSender<Message>,
+    stdin: UnboundedSender<Message>,
+}
+
+impl Outbox {
+    pub fn publish(&self, parent: &Message, msg_type: &str, content: impl Serialize) {
+        let _ = self.iopub.send(Message::child_of(parent, msg_type, content));
+    }
+
+    pub fn status(&self, parent: &Message, state: &str) {
+        self.publish(parent, "status", json!({ "execution_state": state }));
+    }
+
+    pub fn reply(&self, request: &Message, content: impl Serialize) {
+        let msg_type = request.msg_type().replace("_request", "_reply");
+        let _ = self.shell.send(Message::child_of(request, &msg_type, content));
+    }
+
+    fn reply_control(&self, request: &Message, content: impl Serialize) {
+        let msg_type = request.msg_type().replace("_request", "_reply");
+        let _ = self.control.send(Message::child_of(request, &msg_type, content));
+    }
+
+    pub fn ask(&self, parent: &Message, content: impl Serialize) {
+        let _ = self.stdin.send(Message::child_of(parent, "input_request", content));
+    }
+}
+
+/// Options of a running kernel that do not come from the connection file.
+pub struct KernelOptions {
+    pub data_dir: std::path::PathBuf,
+}
+
+pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::Result<()> {
+    let signer = Signer::new(&connection.signature_scheme, &connection.key)?;
+    let url = |port: u16| format!("tcp://{}:{}", connection.ip, port);
+
+    let mut iopub = zeromq::PubSocket::new();
+    iopub.bind(&url(connection.iopub_port)).await?;
+    let mut shell = zeromq::RouterSocket::new();
+    shell.bind(&url(connection.shell_port)).await?;
+    let mut control = zeromq::RouterSocket::new();
+    control.bind(&url(connection.control_port)).await?;
+    let mut stdin = zeromq::RouterSocket::new();
+    stdin.bind(&url(connection.stdin_port)).await?;
+    let mut heartbeat = zeromq::RepSocket::new();
+    heartbeat.bind(&url(connection.hb_port)).await?;
+
+    let (iopub_tx, iopub_rx) = unbounded_channel();
+    let (shell_tx, shell_rx) = unbounded_channel();
+    let (control_tx, control_rx) = unbounded_channel();
+    let (stdin_tx, stdin_rx) = unbounded_channel();
+    let outbox = Outbox {
+        iopub: iopub_tx,
+        shell: shell_tx,
+        control: control_tx,
+        stdin: stdin_tx,
+    };
+
+    let (shell_send, shell_recv) = shell.split();
+    let (control_send, control_recv) = control.split();
+    let (stdin_send, stdin_recv) = stdin.split();
+    tokio::spawn(drain(iopub, iopub_rx, signer.clone()));
+    tokio::spawn(drain(shell_send, shell_rx, signer.clone()));
+    tokio::spawn(drain(control_send, control_rx, signer.clone()));
+    tokio::spawn(drain(stdin_send, stdin_rx, signer.clone()));
+    tokio::spawn(async move {
+        while let Ok(ping) = heartbeat.recv().await {
+            if heartbeat.send(ping).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let session = uuid::Uuid::new_v4().to_string();
+    let _ = outbox.iopub.send(Message::orphan(
+        "status",
+        &session,
+        json!({ "execution_state": "starting" }),
+    ));
+
+    let history = Arc::new(History::open(&options.data_dir));
+    let interrupter = Arc::new(Interrupter::new());
+    let (input_tx, input_rx) = crossbeam_channel::unbounded();
+    let evaluator = evaluator::spawn(evaluator::Setup {
+        outbox: outbox.clone(),
+        history: history.clone(),
+        interrupter: interrupter.clone(),
+        input_replies: input_rx,
+        data_dir: options.data_dir.clone(),
+    });
+
+    let (shutdown_tx, mut shutdown_rx) = unbounded_channel::<()>();
+    let shared = Arc::new(Shared {
+        outbox: outbox.clone(),
+        evaluator,
+        history,
+        interrupter,
+        shutdown: shutdown_tx,
+    });
+
+    tokio::spawn(serve(shell_recv, signer.clone(), shared.clone(), Socket_::Shell));
+    tokio::spawn(serve(control_recv, signer.clone(), shared.clone(), Socket_::Control));
+    tokio::spawn(serve_stdin(stdin_recv, signer, input_tx));
+
+    shutdown_rx.recv().await;
+    shared.evaluator.stop();
+    // Give the reply a moment to leave before the process exits.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    Ok(())
+}
+
+struct Shared {
+    outbox: Outbox,
+    evaluator: EvaluatorHandle,
+    history: Arc<History>,
+    interrupter: Arc<Interrupter>,
+    shutdown: UnboundedSender<()>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+#[allow(non_camel_case_types)]
+enum Socket_ {
+    Shell,
+    Control,
+}
+
+async fn drain<S: SocketSend>(mut socket: S, mut queue: UnboundedReceiver<Message>, signer: Signer) {
+    while let Some(message) = queue.recv().await {
+        let frames = message.encode(&signer);
+        let Ok(frames) = ZmqMessage::try_from(frames) else {
+            continue;
+        };
+        if let Err(error) = socket.send(frames).await {
+            eprintln!("fireside: could not send a {} message: {error}", message.msg_type());
+        }
+    }
+}
+
+async fn receive<S: SocketRecv>(socket: &mut S, signer: &Signer) -> Option<Message> {
+    loop {
+        let frames: Vec<Bytes> = match socket.recv().await {
+            Ok(message) => message.into_vec(),
+            Err(error) => {
+                eprintln!("fireside: a socket closed: {error}");
+                return None;
+            }
+        };
+        match Message::decode(frames, signer) {
+            Ok(message) => return Some(message),
+            // A message we cannot trust is dropped; the kernel keeps serving.
+            Err(error) => eprintln!("fireside: dropped an incoming message: {error}"),
+        }
+    }
+}
+
+async fn serve<S: SocketRecv>(mut socket: S, signer: Signer, shared: Arc<Shared>, which: Socket_) {
+    while let Some(request) = receive(&mut socket, &signer).await {
+        handle(&shared, request, which);
+    }
+}
+
+async fn serve_stdin<S: SocketRecv>(
+    mut socket: S,
+    signer: Signer,
+    replies: crossbeam_channel::Sender<Message>,
+) {
+    while let Some(reply) = receive(&mut socket, &signer).await {
+        if reply.msg_type() == "input_reply" {
+            let _ = replies.send(reply);
+        }
+    }
+}
+
+fn handle(shared: &Shared, request: Message, which: Socket_) {
+    let outbox = &shared.outbox;
+    let reply = |content: serde_json::Value| {
+        if which == Socket_::Control {
+            outbox.reply_control(&request, content)
+        } else {
+            outbox.reply(&request, content)
+        }
+    };
+    match request.msg_type() {
+        "execute_request" => return shared.evaluator.send(Request::Execute(request)),
+        "complete_request" => return shared.evaluator.send(Request::Complete(request)),
+        "inspect_request" => return shared.evaluator.send(Request::Inspect(request)),
+        _ => {}
+    }
+    outbox.status(&request, "busy");
+    match request.msg_type() {
+        "kernel_info_request" => reply(to_json(kernel_info())),
+        "is_complete_request" => {
+            let code = serde_json::from_value::<IsCompleteRequest>(request.content.clone())
+                .map(|r| r.code)
+                .unwrap_or_default();
+            reply(to_json(completeness::check(&code)))
+        }
+        "history_request" => reply(to_json(shared.history.answer(&request.content))),
+        "comm_info_request" => reply(to_json(CommInfoReply::default())),
+        "comm_open" => {
+            // No comm targets are registered: close it so the frontend does
+            // not wait on a comm that will never answer.
+            let comm_id = request.content["comm_id"].clone();
+            outbox.publish(&request, "comm_close", json!({ "comm_id": comm_id, "data": {} }));
+        }
+        "comm_msg" | "comm_close" => {}
+        "interrupt_request" => {
+            shared.interrupter.interrupt();
+            reply(to_json(InterruptReply::new()))
+        }
+        "shutdown_request" => {
+            let restart = serde_json::from_value::<ShutdownRequest>(request.content.clone())
+                .map(|r| r.restart)
+                .unwrap_or(false);
+            reply(to_json(ShutdownReply {
+                restart,
+                status: ReplyStatus::Ok,
+                error: None,
+            }));
+            outbox.status(&request, "idle");
+            let _ = shared.shutdown.send(());
+            return;
+        }
+        other => {
+            eprintln!("fireside: unknown message type {other:?}");
+            if other.ends_with("_request") {
+                reply(json!({
+                    "status": "error",
+                    "ename": "UnknownMessageType",
+                    "evalue": format!("fireside does not implement {other}"),
+                    "traceback": [],
+                }));
+            }
+        }
+    }
+    outbox.status(&request, "idle");
+}
+
+fn to_json(value: impl Serialize) -> serde_json::Value {
+    serde_json::to_value(value).expect("protocol messages serialize")
+}
+
+pub fn kernel_info() -> KernelInfoReply {
+    KernelInfoReply {
+        status: ReplyStatus::Ok,
+        protocol_version: PROTOCOL_VERSION.to_owned(),
+        implementation: "fireside".to_owned(),
+        implementation_version: env!("CARGO_PKG_VERSION").to_owned(),
+        language_info: LanguageInfo {
+            name: "rust".to_owned(),
+            version: crate::rustc_version(),
+            mimetype: Some("text/rust".to_owned()),
+            file_extension: Some(".rs".to_owned()),
+            pygments_lexer: Some("rust".to_owned()),
+            codemirror_mode: Some(CodeMirrorMode::Simple("rust".to_owned())),
+            nbconvert_exporter: None,
+        },
+        banner: format!(
+            "fireside {}: Rust with a deep-learning toolkit loaded (use fireside::prelude::*)",
+            env!("CARGO_PKG_VERSION")
+        ),
+        help_links: vec![
+            HelpLink {
+                text: "The Rust book".to_owned(),
+                url: "https://doc.rust-lang.org/book/".to_owned(),
+            },
+            HelpLink {
+                text: "burn".to_owned(),
+                url: "https://burn.dev/".to_owned(),
+            },
+        ],
+        debugger: false,
+        error: None,
+    }
+}

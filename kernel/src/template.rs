@@ -1,0 +1,356 @@
+//! The warm start: a prebuilt cell workspace, copied for each kernel.
+//!
+//! evcxr compiles every cell as a crate in its own directory. A fresh
+//! directory would recompile or relink burn for every new kernel, so
+//! `fireside install` builds one *template* workspace, with the toolkit
+//! already compiled, and each kernel starts from a private copy of it (two
+//! kernels must never share a cargo build directory). The copy hard-links
+//! the compiled dependencies, which cargo never rewrites, and copies the few
+//! files that do change (the cell crate's own outputs, cargo's lock files),
+//! so a new kernel's directory costs milliseconds and no disk.
+//!
+//! The template is a cargo workspace with two members: `cell`, evcxr's crate,
+//! and `anchor`, a crate that depends on the toolkit and is never built. The
+//! anchor keeps the toolkit's dependency graph in `Cargo.lock` (evcxr rewrites
+//! the cell's manifest on every cell), and the workspace's profile gives the
+//! dependencies opt-level 3 while cells compile at opt-level 0.
+//!
+//! The template's `target` is seeded with hard links to the workspace build
+//! (`ci/build` builds with the same flags as evcxr: `--target <host>`,
+//! `-Cprefer-dynamic` and the profile below), so installing reuses that build
+//! of burn instead of compiling it again.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Must match `[profile.dev]` in the repository's `Cargo.toml`: equal
+/// profiles give equal artifacts, which is what lets the template reuse the
+/// workspace build.
+const PROFILE: &str = r#"
+[profile.dev]
+opt-level = 0
+debug = false
+strip = "debuginfo"
+rpath = true
+lto = false
+debug-assertions = true
+codegen-units = 16
+panic = "unwind"
+incremental = true
+overflow-checks = true
+
+[profile.dev.package."*"]
+opt-level = 3
+"#;
+
+const INFO_FILE: &str = "fireside-template.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error(
+        "no cell template in {0}: run `fireside install` (it builds the template the kernel starts from)"
+    )]
+    Missing(PathBuf),
+    #[error("the template in {dir} is unreadable ({reason}): run `fireside install` again")]
+    Corrupt { dir: PathBuf, reason: String },
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("FIRESIDE_PRIVATE_DIR is not set: the kernel sets it before starting the evaluator")]
+    NoPrivateDir,
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> TemplateError + '_ {
+    move |source| TemplateError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TemplateInfo {
+    toolkit_dir: PathBuf,
+    kernel_version: String,
+}
+
+pub fn template_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("template")
+}
+
+fn toml_string(path: &Path) -> String {
+    let text = path.display().to_string();
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The cell every kernel runs first, in the background: exactly the
+/// dependency line the template was built with, the prelude, and the hooks
+/// that connect the toolkit to the kernel (panics, interrupts, displays).
+pub fn preload_code(toolkit_dir: &Path) -> String {
+    format!(
+        ":dep fireside = {{ path = {} }}\nuse fireside::prelude::*;\n{}",
+        toml_string(toolkit_dir),
+        REATTACH
+    )
+}
+
+const REATTACH: &str = "fireside::kernel::attach();";
+
+/// Builds the template in `data_dir/template`. `seed` is the cargo target
+/// directory of the workspace build whose compiled dependencies to reuse.
+pub fn build(data_dir: &Path, toolkit_dir: &Path, seed: Option<&Path>) -> anyhow::Result<()> {
+    let root = template_dir(data_dir);
+    if root.exists() {
+        fs::remove_dir_all(&root).map_err(io_error("removing the old template", &root))?;
+    }
+    let cell = root.join("cell");
+    let anchor = root.join("anchor");
+    fs::create_dir_all(cell.join("src")).map_err(io_error("creating", &cell))?;
+    fs::create_dir_all(&anchor).map_err(io_error("creating", &anchor))?;
+    let write = |path: PathBuf, text: String| fs::write(&path, text).map_err(io_error("writing", &path));
+    write(
+        root.join("Cargo.toml"),
+        format!("[workspace]\nmembers = [\"cell\", \"anchor\"]\nresolver = \"3\"\n{PROFILE}"),
+    )?;
+    write(
+        anchor.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"fireside-anchor\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [lib]\npath = \"lib.rs\"\n\n[dependencies]\nfireside = {{ path = {} }}\n",
+            toml_string(toolkit_dir)
+        ),
+    )?;
+    write(anchor.join("lib.rs"), String::new())?;
+    // Read by evcxr through EVCXR_CONFIG_DIR: cells at opt-level 0, no network.
+    write(
+        root.join("evcxr.toml"),
+        "[evcxr]\nopt_level = \"0\"\noffline_mode = true\npreserve_vars_on_panic = true\n".to_owned(),
+    )?;
+    // evcxr writes the real manifest; this keeps the workspace valid until then.
+    write(
+        cell.join("Cargo.toml"),
+        "[package]\nname = \"ctx\"\nversion = \"1.0.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [\"cdylib\"]\npath = \"src/lib.rs\"\n"
+            .to_owned(),
+    )?;
+    write(cell.join("src/lib.rs"), String::new())?;
+    // The same versions as the workspace build, so its artifacts match.
+    if let Some(lock) = toolkit_dir.parent().map(|repo| repo.join("Cargo.lock"))
+        && lock.exists()
+    {
+        fs::copy(&lock, root.join("Cargo.lock")).map_err(io_error("copying", &lock))?;
+    }
+    if let Some(seed) = seed {
+        seed_target(seed, &cell.join("target"))?;
+    }
+    write(
+        root.join(INFO_FILE),
+        serde_json::to_string_pretty(&TemplateInfo {
+            toolkit_dir: toolkit_dir.to_owned(),
+            kernel_version: env!("CARGO_PKG_VERSION").to_owned(),
+        })?,
+    )?;
+    Ok(())
+}
+
+/// Hard-links the compiled dependencies of a cargo target directory into
+/// the template's, for the host profile and the explicit-target profile.
+fn seed_target(seed: &Path, target: &Path) -> Result<(), TemplateError> {
+    for profile_dir in [PathBuf::from("debug"), PathBuf::from(crate::HOST_TRIPLE).join("debug")] {
+        for kind in ["deps", "build", ".fingerprint"] {
+            let from = seed.join(&profile_dir).join(kind);
+            if from.is_dir() {
+                link_tree(&from, &target.join(&profile_dir).join(kind), &|_| true)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies a tree, hard-linking the files `link` accepts and copying the
+/// rest (keeping their modification times, which cargo compares).
+fn link_tree(from: &Path, to: &Path, link: &dyn Fn(&Path) -> bool) -> Result<(), TemplateError> {
+    fs::create_dir_all(to).map_err(io_error("creating", to))?;
+    for entry in fs::read_dir(from).map_err(io_error("reading", from))? {
+        let entry = entry.map_err(io_error("reading", from))?;
+        let source = entry.path();
+        let dest = to.join(entry.file_name());
+        let kind = entry.file_type().map_err(io_error("reading", &source))?;
+        if kind.is_dir() {
+            link_tree(&source, &dest, link)?;
+        } else if kind.is_file() {
+            if link(&source) && fs::hard_link(&source, &dest).is_ok() {
+                continue;
+            }
+            copy_keeping_mtime(&source, &dest)?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_keeping_mtime(source: &Path, dest: &Path) -> Result<(), TemplateError> {
+    fs::copy(source, dest).map_err(io_error("copying", source))?;
+    let modified = fs::metadata(source).and_then(|m| m.modified()).map_err(io_error("reading", source))?;
+    fs::File::options()
+        .write(true)
+        .open(dest)
+        .and_then(|f| f.set_modified(modified))
+        .map_err(io_error("setting the time of", dest))
+}
+
+/// Whether a file in the template's build directory belongs to a compiled
+/// dependency (never rewritten, safe to share) rather than to the cell
+/// crate or to cargo's bookkeeping (rewritten in place, must be copied).
+fn is_shared_artifact(path: &Path) -> bool {
+    let in_artifact_dir = path.ancestors().any(|dir| {
+        matches!(
+            dir.file_name().and_then(|n| n.to_str()),
+            Some("deps" | "build" | ".fingerprint")
+        )
+    });
+    let belongs_to_cell = path.iter().any(|part| {
+        let part = part.to_string_lossy();
+        part.starts_with("ctx-") || part.starts_with("libctx") || part.starts_with("code_") || part == "incremental"
+    });
+    in_artifact_dir && !belongs_to_cell
+}
+
+/// A kernel's own copy of the template, removed when the kernel exits.
+pub struct PrivateDir {
+    root: PathBuf,
+    created: bool,
+}
+
+impl PrivateDir {
+    /// The directory for a new kernel under `data_dir/kernels`.
+    pub fn plan(data_dir: &Path) -> PrivateDir {
+        let id = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().to_string()[..8]);
+        PrivateDir {
+            root: data_dir.join("kernels").join(id),
+            created: false,
+        }
+    }
+
+    pub fn from_env() -> Result<PrivateDir, TemplateError> {
+        let root = std::env::var_os("FIRESIDE_PRIVATE_DIR").ok_or(TemplateError::NoPrivateDir)?;
+        Ok(PrivateDir {
+            root: PathBuf::from(root),
+            created: false,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// evcxr's crate directory (`EVCXR_TMPDIR`).
+    pub fn cell_dir(&self) -> PathBuf {
+        self.root.join("cell")
+    }
+
+    pub fn interrupt_flag(&self) -> PathBuf {
+        self.root.join("interrupt")
+    }
+
+    /// Copies the template into this directory.
+    pub fn create(&mut self, data_dir: &Path) -> Result<(), TemplateError> {
+        let template = template_dir(data_dir);
+        if !template.join(INFO_FILE).exists() {
+            return Err(TemplateError::Missing(template));
+        }
+        remove_stale_kernel_dirs(&data_dir.join("kernels"));
+        let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
+        copy_template(&template, &self.root, &skip_incremental)?;
+        fs::write(self.root.join("pid"), std::process::id().to_string())
+            .map_err(io_error("writing", &self.root))?;
+        self.created = true;
+        Ok(())
+    }
+
+    fn info(&self) -> Result<TemplateInfo, TemplateError> {
+        let path = self.root.join(INFO_FILE);
+        let text = fs::read_to_string(&path).map_err(io_error("reading", &path))?;
+        serde_json::from_str(&text).map_err(|error| TemplateError::Corrupt {
+            dir: self.root.clone(),
+            reason: error.to_string(),
+        })
+    }
+
+    pub fn preload_code(&self) -> Result<String, TemplateError> {
+        Ok(preload_code(&self.info()?.toolkit_dir))
+    }
+
+    pub fn reattach_code(&self) -> Result<String, TemplateError> {
+        Ok(REATTACH.to_owned())
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        if self.created {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+fn copy_template(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<(), TemplateError> {
+    fs::create_dir_all(to).map_err(io_error("creating", to))?;
+    for entry in fs::read_dir(from).map_err(io_error("reading", from))? {
+        let entry = entry.map_err(io_error("reading", from))?;
+        let source = entry.path();
+        if skip(&source) {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        let kind = entry.file_type().map_err(io_error("reading", &source))?;
+        if kind.is_dir() {
+            copy_template(&source, &dest, skip)?;
+        } else if kind.is_file() {
+            if is_shared_artifact(&source) && fs::hard_link(&source, &dest).is_ok() {
+                continue;
+            }
+            copy_keeping_mtime(&source, &dest)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the directories of kernels whose process is gone (killed
+/// kernels cannot clean up after themselves).
+fn remove_stale_kernel_dirs(kernels: &Path) {
+    let Ok(entries) = fs::read_dir(kernels) else { return };
+    for entry in entries.flatten() {
+        let pid = fs::read_to_string(entry.path().join("pid")).ok().and_then(|p| p.trim().parse::<i32>().ok());
+        let alive = pid.is_some_and(|pid| unsafe { libc::kill(pid, 0) } == 0);
+        if !alive {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_artifacts_are_shared_and_cell_files_copied() {
+        let debug = Path::new("/t/cell/target/x86_64-unknown-linux-gnu/debug");
+        assert!(is_shared_artifact(&debug.join("deps/libburn-0123.rlib")));
+        assert!(is_shared_artifact(&debug.join(".fingerprint/burn-0123/lib-burn")));
+        assert!(!is_shared_artifact(&debug.join("deps/libctx.so")));
+        assert!(!is_shared_artifact(&debug.join("deps/code_3.so")));
+        assert!(!is_shared_artifact(&debug.join(".fingerprint/ctx-99/lib-ctx")));
+        assert!(!is_shared_artifact(&debug.join(".cargo-lock")));
+        assert!(!is_shared_artifact(Path::new("/t/cell/Cargo.toml")));
+    }
+
+    #[test]
+    fn the_preload_names_the_toolkit_and_the_prelude() {
+        let code = preload_code(Path::new("/src/fireside/toolkit"));
+        assert!(code.starts_with(":dep fireside = { path = \"/src/fireside/toolkit\" }\n"));
+        assert!(code.contains("use fireside::prelude::*;"));
+    }
+}

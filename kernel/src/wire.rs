@@ -1,0 +1,240 @@
+//! The Jupyter wire format: ZeroMQ frames, the `<IDS|MSG>` delimiter and the
+//! HMAC signature over header, parent header, metadata and content.
+//!
+//! See <https://jupyter-client.readthedocs.io/en/latest/messaging.html#the-wire-protocol>.
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const DELIMITER: &[u8] = b"<IDS|MSG>";
+
+/// Why an incoming multipart message was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("no <IDS|MSG> delimiter among the {0} frames")]
+    NoDelimiter(usize),
+    #[error("expected signature, header, parent header, metadata and content after the delimiter")]
+    MissingFrames,
+    #[error("the HMAC signature does not match: check the key in the connection file")]
+    BadSignature,
+    #[error("frame {frame} is not valid JSON: {source}")]
+    BadJson {
+        frame: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("unsupported signature scheme {0:?}: only hmac-sha256 is implemented")]
+    UnsupportedScheme(String),
+}
+
+/// Signs and verifies messages with the key from the connection file.
+/// An empty key disables signing, as the protocol specifies.
+#[derive(Clone)]
+pub struct Signer {
+    key: Option<Vec<u8>>,
+}
+
+impl Signer {
+    pub fn new(scheme: &str, key: &str) -> Result<Self, WireError> {
+        if key.is_empty() {
+            return Ok(Signer { key: None });
+        }
+        if scheme != "hmac-sha256" {
+            return Err(WireError::UnsupportedScheme(scheme.to_owned()));
+        }
+        Ok(Signer {
+            key: Some(key.as_bytes().to_vec()),
+        })
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
+        let key = self.key.as_ref()?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+        for part in parts {
+            mac.update(part);
+        }
+        Some(mac)
+    }
+
+    pub fn sign(&self, parts: &[&[u8]]) -> String {
+        self.mac(parts)
+            .map(|mac| hex::encode(mac.finalize().into_bytes()))
+            .unwrap_or_default()
+    }
+
+    /// Constant-time comparison of the signature a peer sent.
+    pub fn verify(&self, signature: &[u8], parts: &[&[u8]]) -> bool {
+        match self.mac(parts) {
+            None => true,
+            Some(mac) => match hex::decode(signature) {
+                Ok(bytes) => mac.verify_slice(&bytes).is_ok(),
+                Err(_) => false,
+            },
+        }
+    }
+}
+
+/// One Jupyter message, with its JSON parts kept as values so that each
+/// handler decodes only the content it understands.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub identities: Vec<Bytes>,
+    pub header: Value,
+    pub parent_header: Value,
+    pub metadata: Value,
+    pub content: Value,
+    pub buffers: Vec<Bytes>,
+}
+
+impl Message {
+    pub fn msg_type(&self) -> &str {
+        self.header["msg_type"].as_str().unwrap_or("")
+    }
+
+    pub fn session(&self) -> &str {
+        self.header["session"].as_str().unwrap_or("")
+    }
+
+    pub fn msg_id(&self) -> &str {
+        self.header["msg_id"].as_str().unwrap_or("")
+    }
+
+    /// Decodes and verifies the frames of a message received on a ROUTER socket.
+    pub fn decode(frames: Vec<Bytes>, signer: &Signer) -> Result<Message, WireError> {
+        let count = frames.len();
+        let delimiter = frames
+            .iter()
+            .position(|frame| frame.as_ref() == DELIMITER)
+            .ok_or(WireError::NoDelimiter(count))?;
+        let identities = frames[..delimiter].to_vec();
+        let rest = &frames[delimiter + 1..];
+        if rest.len() < 5 {
+            return Err(WireError::MissingFrames);
+        }
+        let parts: Vec<&[u8]> = rest[1..5].iter().map(|frame| frame.as_ref()).collect();
+        if !signer.verify(&rest[0], &parts) {
+            return Err(WireError::BadSignature);
+        }
+        let parse = |frame: &'static str, bytes: &Bytes| {
+            serde_json::from_slice::<Value>(bytes).map_err(|source| WireError::BadJson { frame, source })
+        };
+        Ok(Message {
+            identities,
+            header: parse("header", &rest[1])?,
+            parent_header: parse("parent_header", &rest[2])?,
+            metadata: parse("metadata", &rest[3])?,
+            content: parse("content", &rest[4])?,
+            buffers: rest[5..].to_vec(),
+        })
+    }
+
+    /// Encodes the message as signed frames, identities first.
+    pub fn encode(&self, signer: &Signer) -> Vec<Bytes> {
+        let json = |value: &Value| Bytes::from(serde_json::to_vec(value).expect("JSON values serialize"));
+        let header = json(&self.header);
+        let parent = json(&self.parent_header);
+        let metadata = json(&self.metadata);
+        let content = json(&self.content);
+        let signature = signer.sign(&[&header, &parent, &metadata, &content]);
+        let mut frames = self.identities.clone();
+        frames.push(Bytes::from_static(DELIMITER));
+        frames.push(Bytes::from(signature));
+        frames.extend([header, parent, metadata, content]);
+        frames.extend(self.buffers.iter().cloned());
+        frames
+    }
+
+    /// A new message of `msg_type` in reply to (or caused by) `parent`.
+    pub fn child_of(parent: &Message, msg_type: &str, content: impl Serialize) -> Message {
+        Message {
+            identities: parent.identities.clone(),
+            header: new_header(msg_type, parent.session()),
+            parent_header: parent.header.clone(),
+            metadata: json!({}),
+            content: serde_json::to_value(content).expect("message contents serialize"),
+            buffers: Vec::new(),
+        }
+    }
+
+    /// A message with no parent, such as the `starting` status.
+    pub fn orphan(msg_type: &str, session: &str, content: impl Serialize) -> Message {
+        Message {
+            identities: Vec::new(),
+            header: new_header(msg_type, session),
+            parent_header: json!({}),
+            metadata: json!({}),
+            content: serde_json::to_value(content).expect("message contents serialize"),
+            buffers: Vec::new(),
+        }
+    }
+}
+
+fn new_header(msg_type: &str, session: &str) -> Value {
+    json!({
+        "msg_id": uuid::Uuid::new_v4().to_string(),
+        "session": session,
+        "username": "fireside",
+        "date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "msg_type": msg_type,
+        "version": crate::PROTOCOL_VERSION,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(signer: &Signer) -> Vec<Bytes> {
+        let message = Message {
+            identities: vec![Bytes::from_static(b"client-1")],
+            header: new_header("kernel_info_request", "s1"),
+            parent_header: json!({}),
+            metadata: json!({}),
+            content: json!({}),
+            buffers: vec![],
+        };
+        message.encode(signer)
+    }
+
+    #[test]
+    fn round_trip_keeps_identities_and_content() {
+        let signer = Signer::new("hmac-sha256", "secret").unwrap();
+        let decoded = Message::decode(request(&signer), &signer).unwrap();
+        assert_eq!(decoded.identities, vec![Bytes::from_static(b"client-1")]);
+        assert_eq!(decoded.msg_type(), "kernel_info_request");
+    }
+
+    #[test]
+    fn a_message_signed_with_another_key_is_rejected() {
+        let theirs = Signer::new("hmac-sha256", "other").unwrap();
+        let ours = Signer::new("hmac-sha256", "secret").unwrap();
+        assert!(matches!(
+            Message::decode(request(&theirs), &ours),
+            Err(WireError::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn a_tampered_content_frame_is_rejected() {
+        let signer = Signer::new("hmac-sha256", "secret").unwrap();
+        let mut frames = request(&signer);
+        let last = frames.len() - 1;
+        frames[last] = Bytes::from_static(b"{\"code\": \"evil\"}");
+        assert!(matches!(
+            Message::decode(frames, &signer),
+            Err(WireError::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn frames_without_delimiter_are_rejected() {
+        let signer = Signer::new("hmac-sha256", "").unwrap();
+        let frames = vec![Bytes::from_static(b"x")];
+        assert!(matches!(
+            Message::decode(frames, &signer),
+            Err(WireError::NoDelimiter(1))
+        ));
+    }
+}

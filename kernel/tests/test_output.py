@@ -1,0 +1,75 @@
+"""Live output: text streams while the cell runs; displays appear, update
+in place and clear, any number of times per cell; input() asks the user."""
+
+import time
+
+from conftest import run
+
+
+def test_stdout_streams_before_the_cell_ends(kernel):
+    arrivals = []
+    started = time.monotonic()
+
+    def note(msg):
+        if msg["msg_type"] == "stream":
+            arrivals.append((time.monotonic() - started, msg["content"]["text"]))
+
+    result = run(kernel, 'println!("first");\nstd::thread::sleep(std::time::Duration::from_secs(3));\nprintln!("second");', on_message=note)
+    assert result.status == "ok"
+    assert "first" in arrivals[0][1]
+    finished = time.monotonic() - started
+    assert finished - arrivals[0][0] > 2, "the first line arrived while the cell was still running"
+
+
+def test_displays_update_and_clear_during_a_cell(kernel):
+    code = """
+let handle = display(&markdown("step 0"));
+for step in 1..=3 {
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    handle.update(&markdown(format!("step {step}")));
+}
+display(&html("<b>second output</b>"));
+clear_output(true);
+display(&html("<b>after clear</b>"));
+"""
+    result = run(kernel, code)
+    assert result.status == "ok", result.reply["content"]
+    displays = result.of_type("display_data")
+    updates = result.of_type("update_display_data")
+    assert len(displays) == 3
+    display_id = displays[0]["content"]["transient"]["display_id"]
+    assert [u["content"]["data"]["text/markdown"] for u in updates] == ["step 1", "step 2", "step 3"]
+    assert all(u["content"]["transient"]["display_id"] == display_id for u in updates)
+    clears = result.of_type("clear_output")
+    assert clears and clears[0]["content"]["wait"] is True
+    order = [m["msg_type"] for m in result.messages]
+    assert order.index("clear_output") < len(order) - 1 - order[::-1].index("display_data")
+
+
+def test_a_progress_bar_updates_in_place(kernel):
+    result = run(kernel, "let mut total = 0u64;\nfor i in progress(0..50u64) { total += i; std::thread::sleep(std::time::Duration::from_millis(20)); }\ntotal")
+    assert result.status == "ok"
+    assert result.result_text == "1225"
+    assert len(result.of_type("display_data")) == 1
+    last = result.of_type("update_display_data")[-1]["content"]["data"]["text/plain"]
+    assert "50/50" in last and "100%" in last
+
+
+def test_input_asks_the_frontend(kernel):
+    msg_id = kernel.execute('let name = fireside::input("Your name: ");\nformat!("hello {name}")', allow_stdin=True)
+    request = kernel.get_stdin_msg(timeout=120)
+    assert request["msg_type"] == "input_request"
+    assert request["content"]["prompt"] == "Your name: "
+    kernel.input("Ada")
+    while True:
+        reply = kernel.get_shell_msg(timeout=120)
+        if reply["parent_header"]["msg_id"] == msg_id:
+            break
+    assert reply["content"]["status"] == "ok"
+
+
+def test_comms_are_answered(kernel):
+    msg_id = kernel.comm_info()
+    reply = kernel.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"] == {"status": "ok", "comms": {}}

@@ -1,0 +1,233 @@
+//! The device every notebook computes on, chosen once per process.
+//!
+//! - A hardware GPU adapter (discrete, integrated or virtual) → burn's
+//!   **wgpu** backend on it.
+//! - Only a software adapter (Mesa's llvmpipe/lavapipe) or none → burn's
+//!   **flex** CPU backend: measured on this project's CNN it trains about 9x
+//!   faster than wgpu on lavapipe, and its first step takes milliseconds
+//!   instead of a minute of shader compilation.
+//! - `FIRESIDE_BACKEND=wgpu|flex` overrides the choice.
+//!
+//! The notebooks' code is the same on every backend:
+//!
+//! ```no_run
+//! use fireside::prelude::*;
+//! let device = fireside::device::device();
+//! let x = Tensor::<2>::ones([2, 3], &device);
+//! println!("{}", fireside::device::describe());
+//! ```
+
+use crate::display::{MimeBundle, Rich};
+use burn::tensor::Device;
+use burn::tensor::wgpu::wgpu;
+use std::sync::OnceLock;
+
+/// Which burn backend computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Wgpu,
+    Flex,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Wgpu => "wgpu",
+            Backend::Flex => "flex",
+        })
+    }
+}
+
+/// A graphics adapter that wgpu can see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adapter {
+    pub name: String,
+    /// "discrete GPU", "integrated GPU", "virtual GPU", "software (CPU)" or "other".
+    pub kind: &'static str,
+    /// The graphics API: Vulkan, Metal, DX12.
+    pub api: String,
+    pub hardware: bool,
+}
+
+/// The device in use and why it was chosen.
+#[derive(Debug, Clone)]
+pub struct DeviceInfo {
+    pub backend: Backend,
+    /// The adapter wgpu computes on, when the backend is wgpu.
+    pub adapter: Option<Adapter>,
+    pub adapters: Vec<Adapter>,
+    pub reason: String,
+}
+
+/// The choice could not be honoured.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("FIRESIDE_BACKEND={0:?} is not a backend: use wgpu or flex (ndarray is replaced by flex in burn 0.22)")]
+    UnknownBackend(String),
+    #[error("FIRESIDE_BACKEND=wgpu, but wgpu finds no adapter: install a Vulkan driver (`apt-get install mesa-vulkan-drivers libvulkan1` for the software one) or use FIRESIDE_BACKEND=flex")]
+    NoAdapter,
+}
+
+fn kind_name(kind: wgpu::DeviceType) -> (&'static str, bool) {
+    match kind {
+        wgpu::DeviceType::DiscreteGpu => ("discrete GPU", true),
+        wgpu::DeviceType::IntegratedGpu => ("integrated GPU", true),
+        wgpu::DeviceType::VirtualGpu => ("virtual GPU", true),
+        wgpu::DeviceType::Cpu => ("software (CPU)", false),
+        wgpu::DeviceType::Other => ("other", false),
+    }
+}
+
+/// The adapters of the primary graphics APIs (Vulkan, Metal, DX12). OpenGL
+/// is left out: burn's wgpu backend deadlocks on llvmpipe's OpenGL.
+pub fn adapters() -> Vec<Adapter> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::PRIMARY,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
+        .into_iter()
+        .map(|adapter| {
+            let info = adapter.get_info();
+            let (kind, hardware) = kind_name(info.device_type);
+            Adapter {
+                name: info.name,
+                kind,
+                api: format!("{:?}", info.backend),
+                hardware,
+            }
+        })
+        .collect()
+}
+
+/// Native wgpu futures are ready at once; this drives one without a runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut context) {
+            return value;
+        }
+        std::thread::yield_now();
+    }
+}
+
+fn choose() -> Result<DeviceInfo, DeviceError> {
+    let adapters = adapters();
+    let best = adapters
+        .iter()
+        .filter(|a| a.hardware)
+        .min_by_key(|a| match a.kind {
+            "discrete GPU" => 0,
+            "integrated GPU" => 1,
+            _ => 2,
+        })
+        .cloned();
+    let requested = std::env::var("FIRESIDE_BACKEND").ok().filter(|v| !v.is_empty());
+    let info = match requested.as_deref() {
+        Some("flex") => DeviceInfo {
+            backend: Backend::Flex,
+            adapter: None,
+            reason: "FIRESIDE_BACKEND=flex".to_owned(),
+            adapters,
+        },
+        Some("wgpu") => {
+            let adapter = best.or_else(|| adapters.first().cloned()).ok_or(DeviceError::NoAdapter)?;
+            DeviceInfo {
+                backend: Backend::Wgpu,
+                reason: "FIRESIDE_BACKEND=wgpu".to_owned(),
+                adapter: Some(adapter),
+                adapters,
+            }
+        }
+        Some(other) => return Err(DeviceError::UnknownBackend(other.to_owned())),
+        None => match best {
+            Some(adapter) => DeviceInfo {
+                backend: Backend::Wgpu,
+                reason: format!("a hardware GPU adapter is present ({})", adapter.kind),
+                adapter: Some(adapter),
+                adapters,
+            },
+            None => {
+                let reason = match adapters.first() {
+                    Some(software) => format!(
+                        "the only wgpu adapter, {}, is a software rasterizer; flex is much faster on the CPU",
+                        software.name
+                    ),
+                    None => "wgpu finds no adapter".to_owned(),
+                };
+                DeviceInfo {
+                    backend: Backend::Flex,
+                    adapter: None,
+                    reason,
+                    adapters,
+                }
+            }
+        },
+    };
+    Ok(info)
+}
+
+struct Chosen {
+    info: DeviceInfo,
+    device: Device,
+}
+
+fn chosen() -> &'static Chosen {
+    static CHOSEN: OnceLock<Chosen> = OnceLock::new();
+    CHOSEN.get_or_init(|| {
+        let info = choose().unwrap_or_else(|error| panic!("{error}"));
+        let device = match info.backend {
+            // The adapter wgpu ranks first is the high-power one we found.
+            Backend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            Backend::Flex => Device::flex(),
+        };
+        Chosen {
+            info,
+            device: device.autodiff(),
+        }
+    })
+}
+
+/// The device to create tensors and models on (with autodiff).
+pub fn device() -> Device {
+    chosen().device.clone()
+}
+
+/// Which backend and adapter are in use, and why.
+pub fn info() -> DeviceInfo {
+    chosen().info.clone()
+}
+
+/// One line per fact, for `fireside doctor` and notebooks.
+pub fn describe() -> String {
+    info().to_string()
+}
+
+impl std::fmt::Display for DeviceInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.adapter {
+            Some(adapter) => writeln!(f, "backend: wgpu on {} ({}, {})", adapter.name, adapter.kind, adapter.api)?,
+            None => writeln!(f, "backend: flex (CPU, {} threads)", std::thread::available_parallelism().map_or(1, |n| n.get()))?,
+        }
+        writeln!(f, "why:     {}", self.reason)?;
+        if self.adapters.is_empty() {
+            write!(f, "adapters: none")
+        } else {
+            let list: Vec<String> = self.adapters.iter().map(|a| format!("{} ({}, {})", a.name, a.kind, a.api)).collect();
+            write!(f, "adapters: {}", list.join("; "))
+        }
+    }
+}
+
+impl Rich for DeviceInfo {
+    fn to_mime(&self) -> MimeBundle {
+        let rows: String = self
+            .to_string()
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .map(|(k, v)| format!("<tr><th style=\"text-align:left\">{k}</th><td style=\"text-align:left\">{}</td></tr>", crate::display::escape(v.trim())))
+            .collect();
+        MimeBundle::text(self.to_string()).with("text/html", format!("<table>{rows}</table>"))
+    }
+}

@@ -1,0 +1,202 @@
+//! Plots that show inline: line plots of functions and curves, scatter
+//! plots; SVG, with a title, axis labels and a legend by default.
+//!
+//! ```no_run
+//! use fireside::prelude::*;
+//! let xs: Vec<f32> = (0..100).map(|i| i as f32 / 10.0).collect();
+//! let plot = Plot::new("A sine")
+//!     .x_label("x").y_label("sin x")
+//!     .line("sin", &xs, &xs.iter().map(|x| x.sin()).collect::<Vec<_>>());
+//! plot.show();   // or leave `plot` as the cell's last expression
+//! ```
+
+use crate::display::{MimeBundle, Rich, display};
+use plotters::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Line,
+    Points,
+}
+
+#[derive(Debug, Clone)]
+struct Series {
+    label: String,
+    kind: Kind,
+    xs: Vec<f32>,
+    ys: Vec<f32>,
+}
+
+/// A 2-D plot of one or more series.
+#[derive(Debug, Clone)]
+pub struct Plot {
+    title: String,
+    x_label: String,
+    y_label: String,
+    series: Vec<Series>,
+    size: (u32, u32),
+    y_range: Option<(f32, f32)>,
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+impl Plot {
+    pub fn new(title: impl Into<String>) -> Self {
+        Plot {
+            title: title.into(),
+            x_label: "x".to_owned(),
+            y_label: "y".to_owned(),
+            series: Vec::new(),
+            size: (640, 400),
+            y_range: None,
+        }
+    }
+
+    pub fn x_label(mut self, label: impl Into<String>) -> Self {
+        self.x_label = label.into();
+        self
+    }
+
+    pub fn y_label(mut self, label: impl Into<String>) -> Self {
+        self.y_label = label.into();
+        self
+    }
+
+    /// Pixel size of the picture (default 640 x 400).
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = (width, height);
+        self
+    }
+
+    /// Fixes the y axis instead of fitting it to the data.
+    pub fn y_range(mut self, low: f32, high: f32) -> Self {
+        self.y_range = Some((low, high));
+        self
+    }
+
+    /// Adds a curve through the points (xs[i], ys[i]).
+    pub fn line(mut self, label: impl Into<String>, xs: &[f32], ys: &[f32]) -> Self {
+        self.series.push(Series { label: label.into(), kind: Kind::Line, xs: xs.to_vec(), ys: ys.to_vec() });
+        self
+    }
+
+    /// Adds a curve through (1, ys[0]), (2, ys[1]), ... (an epoch axis).
+    pub fn curve(self, label: impl Into<String>, ys: &[f32]) -> Self {
+        let xs: Vec<f32> = (1..=ys.len()).map(|i| i as f32).collect();
+        self.line(label, &xs, ys)
+    }
+
+    /// Adds points without lines.
+    pub fn scatter(mut self, label: impl Into<String>, xs: &[f32], ys: &[f32]) -> Self {
+        self.series.push(Series { label: label.into(), kind: Kind::Points, xs: xs.to_vec(), ys: ys.to_vec() });
+        self
+    }
+
+    /// Shows the plot now (a cell can show several).
+    pub fn show(&self) {
+        display(self);
+    }
+
+    fn bounds(&self) -> ((f32, f32), (f32, f32)) {
+        let finite = |v: &&f32| v.is_finite();
+        let xs = self.series.iter().flat_map(|s| s.xs.iter()).filter(finite);
+        let ys = self.series.iter().flat_map(|s| s.ys.iter()).filter(finite);
+        let span = |values: &mut dyn Iterator<Item = &f32>| {
+            let (lo, hi) = values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            if !lo.is_finite() {
+                (0.0, 1.0)
+            } else if hi - lo < 1e-12 {
+                (lo - 0.5, hi + 0.5)
+            } else {
+                (lo, hi)
+            }
+        };
+        let x = span(&mut xs.into_iter());
+        let y = self.y_range.unwrap_or_else(|| {
+            let (lo, hi) = span(&mut ys.into_iter());
+            let pad = (hi - lo) * 0.05;
+            (lo - pad, hi + pad)
+        });
+        (x, y)
+    }
+
+    /// The plot as an SVG document.
+    pub fn to_svg(&self) -> String {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
+            // Drawing into a String cannot fail for I/O reasons; a plot
+            // without data still renders its axes.
+            let _ = self.draw(&root);
+        }
+        svg
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        root.fill(&WHITE)?;
+        let ((x0, x1), (y0, y1)) = self.bounds();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        for (index, series) in self.series.iter().enumerate() {
+            let color = COLORS[index % COLORS.len()];
+            let points = series.xs.iter().zip(&series.ys).map(|(&x, &y)| (x, y)).filter(|(x, y)| x.is_finite() && y.is_finite());
+            let drawn = match series.kind {
+                Kind::Line => chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?,
+                Kind::Points => chart.draw_series(points.map(|p| Circle::new(p, 3, color.filled())))?,
+            };
+            if !series.label.is_empty() {
+                drawn.label(series.label.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+            }
+        }
+        if self.series.iter().any(|s| !s.label.is_empty()) {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .draw()?;
+        }
+        root.present()
+    }
+}
+
+impl Rich for Plot {
+    fn to_mime(&self) -> MimeBundle {
+        let names: Vec<&str> = self.series.iter().map(|s| s.label.as_str()).collect();
+        MimeBundle::text(format!("<Plot \"{}\": {}>", self.title, names.join(", "))).with("image/svg+xml", self.to_svg())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plot_renders_its_title_labels_and_legend() {
+        let svg = Plot::new("Loss").x_label("epoch").y_label("loss").curve("train", &[1.0, 0.5, 0.25]).to_svg();
+        assert!(svg.starts_with("<svg"));
+        for text in ["Loss", "epoch", "loss", "train"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+    }
+}
