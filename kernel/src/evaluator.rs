@@ -9,7 +9,7 @@ use crate::server::Outbox;
 use crate::template::PrivateDir;
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
-use evcxr::{CommandContext, EvalCallbacks, EvalOutputs, InputRequest};
+use evcxr::{CommandContext, EvalCallbacks, EvalOutputs};
 use jupyter_protocol::{CompleteReply, CompleteRequest, ExecuteRequest, InspectReply, InspectRequest, Media};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -112,22 +112,26 @@ impl Evaluator {
     /// the first cell runs at once. Errors are kept and shown to the user
     /// on every execute, with what to do about them.
     fn load_toolkit(&mut self) -> Result<CommandContext, String> {
+        let started = std::time::Instant::now();
         let mut private_dir = PrivateDir::from_env().map_err(|error| error.to_string())?;
         private_dir
             .create(&self.setup.data_dir)
             .map_err(|error| format!("{error}\nRun `fireside install` again to rebuild the template."))?;
+        eprintln!("fireside: private build directory ready in {:.2} s", started.elapsed().as_secs_f64());
         self.setup.interrupter.set_flag_file(private_dir.interrupt_flag());
         let preload = private_dir.preload_code().map_err(|error| error.to_string())?;
         self.private_dir = Some(private_dir);
 
         let (mut context, outputs) = CommandContext::new()
             .map_err(|error| format!("evcxr could not start: {error}"))?;
+        eprintln!("fireside: evcxr started at {:.2} s", started.elapsed().as_secs_f64());
         let events = CellEvents::default();
         self.forwarders = Some(Forwarders::spawn(outputs, self.setup.outbox.clone(), events));
         context
             .execute(&preload)
             .map_err(|error| format!("loading the fireside toolkit failed: {error}"))?;
         self.setup.interrupter.set_child(context.process_handle());
+        eprintln!("fireside: toolkit loaded at {:.2} s", started.elapsed().as_secs_f64());
         Ok(context)
     }
 
@@ -257,27 +261,43 @@ impl Evaluator {
 
         let outbox = self.setup.outbox.clone();
         let replies = self.setup.input_replies.clone();
+        let interrupter = self.setup.interrupter.clone();
         let allow_stdin = request.allow_stdin;
         let parent = message.clone();
-        let read_input = move |input: InputRequest| -> String {
-            if !allow_stdin {
-                eprintln!("fireside: this frontend does not accept input; returning an empty line");
-                return String::new();
-            }
-            outbox.ask(&parent, json!({ "prompt": input.prompt, "password": input.is_password }));
-            match replies.recv() {
-                Ok(reply) => reply.content["value"].as_str().unwrap_or_default().to_owned(),
-                Err(_) => String::new(),
-            }
-        };
-        let result = context.execute_with_callbacks(&request.code, &mut EvalCallbacks { input_reader: &read_input });
+        // evcxr asks for a line of input through this callback (its request
+        // type is not exported, so the closure is written where it is used).
+        let result = context.execute_with_callbacks(
+            &request.code,
+            &mut EvalCallbacks {
+                input_reader: &move |input| {
+                    if !allow_stdin {
+                        eprintln!("fireside: this frontend does not accept input; returning an empty line");
+                        return String::new();
+                    }
+                    outbox.ask(&parent, json!({ "prompt": input.prompt, "password": input.is_password }));
+                    // Wait for the answer, unless the user interrupts instead.
+                    loop {
+                        match replies.recv_timeout(Duration::from_millis(100)) {
+                            Ok(reply) => return reply.content["value"].as_str().unwrap_or_default().to_owned(),
+                            Err(crossbeam_channel::RecvTimeoutError::Timeout) if !interrupter.is_requested() => {}
+                            Err(_) => return String::new(),
+                        }
+                    }
+                },
+            },
+        );
 
         let events = forwarders.end_cell();
         let interrupt = self.setup.interrupter.end_cell();
         let outcome = match result {
             Ok(outputs) => {
                 if let Some(panic) = events.panic {
-                    let mut traceback = vec![format!("thread panicked at {}:", panic.location), panic.message.clone()];
+                    // A location in the generated cell crate means nothing to the reader.
+                    let mut traceback = if panic.location.contains("src/lib.rs") {
+                        vec!["the cell panicked:".to_owned(), panic.message.clone()]
+                    } else {
+                        vec![format!("panicked at {}:", panic.location), panic.message.clone()]
+                    };
                     traceback.push("The variables defined before this cell are kept.".to_owned());
                     Outcome::error("panic", panic.message, traceback)
                 } else if interrupt.requested {

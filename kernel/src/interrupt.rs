@@ -75,6 +75,11 @@ impl Interrupter {
         }
     }
 
+    /// Whether the running cell has been asked to stop.
+    pub fn is_requested(&self) -> bool {
+        self.state.lock().unwrap().requested
+    }
+
     /// Asks the running cell to stop; kills its process after `GRACE`.
     pub fn interrupt(&self) {
         let mut state = self.state.lock().unwrap();

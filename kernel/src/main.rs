@@ -106,6 +106,11 @@ fn main() -> anyhow::Result<()> {
     // Must come first: evcxr re-runs this binary as the process that
     // executes cells, and this call takes over in that case.
     evcxr::runtime_hook();
+    // Vulkan's window-system layer complains on every adapter query without
+    // one. SAFETY: no other thread runs yet.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Install { prefix, toolkit, reuse_build } => {

@@ -64,7 +64,7 @@ pub enum TemplateError {
     NoPrivateDir,
 }
 
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> TemplateError + '_ {
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> TemplateError + 'a {
     move |source| TemplateError::Io {
         action,
         path: path.to_owned(),

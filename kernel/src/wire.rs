@@ -97,10 +97,6 @@ impl Message {
         self.header["session"].as_str().unwrap_or("")
     }
 
-    pub fn msg_id(&self) -> &str {
-        self.header["msg_id"].as_str().unwrap_or("")
-    }
-
     /// Decodes and verifies the frames of a message received on a ROUTER socket.
     pub fn decode(frames: Vec<Bytes>, signer: &Signer) -> Result<Message, WireError> {
         let count = frames.len();

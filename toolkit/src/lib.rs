@@ -18,13 +18,19 @@ pub use burn;
 pub use fireside_datasets as datasets;
 
 pub mod activations;
+pub mod data;
 pub mod device;
 pub mod display;
 pub mod kernel;
 pub mod layers;
+pub mod losses;
+pub mod metrics;
+pub mod model;
+pub mod optimizers;
 pub mod plot;
 pub mod prelude;
 pub mod tensor_view;
+pub mod training;
 
 pub use kernel::interrupted;
 

@@ -7,6 +7,7 @@ pub use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
 pub use crate::activations::{
     Activation, relu, relu_derivative, sigmoid, sigmoid_derivative, softmax, tanh, tanh_derivative,
 };
+pub use crate::data;
 pub use crate::device::device;
 pub use crate::display::{
     DisplayHandle, ProgressBar, Rich, clear_output, display, html, markdown, png, progress, svg,
@@ -14,6 +15,13 @@ pub use crate::display::{
 // The traits that let a cell's last expression render richly.
 pub use crate::display::{ShowDebug as _, ShowRich as _};
 pub use crate::kernel::interrupted;
-pub use crate::layers::{Dense, DenseLayer};
-pub use crate::plot::Plot;
+pub use crate::layers::{
+    AvgPool2d, Batch, Conv2d, Dense, DenseLayer, Dropout, Flatten, Layer, MaxPool2d, Padding, Regularizer,
+};
+pub use crate::losses::{self, Loss};
+pub use crate::metrics::{self, ConfusionMatrix};
+pub use crate::model::Sequential;
+pub use crate::optimizers::Optimizer;
+pub use crate::plot::{HeatMap, ImageGrid, Plot};
+pub use crate::training::{Evaluation, Fit, History, Metric, Model, Targets};
 pub use crate::tensor_view::{TensorView, Values};

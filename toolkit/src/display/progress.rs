@@ -33,9 +33,18 @@ pub struct ProgressBar {
 impl ProgressBar {
     /// A bar for `total` steps.
     pub fn new(total: usize) -> Self {
+        Self::with_total(Some(total))
+    }
+
+    /// A counter for a loop of unknown length.
+    pub fn unbounded() -> Self {
+        Self::with_total(None)
+    }
+
+    fn with_total(total: Option<usize>) -> Self {
         ProgressBar {
             label: String::new(),
-            total: Some(total),
+            total,
             done: 0,
             postfix: String::new(),
             started: Instant::now(),
@@ -43,11 +52,6 @@ impl ProgressBar {
             handle: None,
             finished: false,
         }
-    }
-
-    /// A counter for a loop of unknown length.
-    pub fn unbounded() -> Self {
-        ProgressBar { total: None, ..ProgressBar::new(0) }
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {

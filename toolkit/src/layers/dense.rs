@@ -1,5 +1,6 @@
 //! Keras's `Dense`: a fully connected layer, y = activation(x W + b).
 
+use super::{LayerError, Regularizer};
 use crate::activations::Activation;
 use crate::display::{MimeBundle, Rich};
 use burn::module::Module;
@@ -10,15 +11,18 @@ use burn::tensor::{Device, Tensor};
 ///
 /// ```no_run
 /// use fireside::prelude::*;
+/// // Keras: Dense(4, activation='relu'), here built by hand for 3 inputs.
 /// let layer = Dense::new(4).activation(Activation::Relu).build(3, &device());
 /// let y = layer.forward(Tensor::<2>::ones([2, 3], &device()));
 /// assert_eq!(y.dims(), [2, 4]);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dense {
     pub units: usize,
     pub activation: Activation,
     pub use_bias: bool,
+    pub regularizer: Option<Regularizer>,
+    pub input_shape: Option<Vec<usize>>,
 }
 
 impl Dense {
@@ -27,6 +31,8 @@ impl Dense {
             units,
             activation: Activation::Linear,
             use_bias: true,
+            regularizer: None,
+            input_shape: None,
         }
     }
 
@@ -40,12 +46,42 @@ impl Dense {
         self
     }
 
+    /// A penalty on the weights, added to the loss (Keras's `kernel_regularizer`).
+    pub fn regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.regularizer = Some(regularizer);
+        self
+    }
+
+    /// The number of input features, when this is a model's first layer.
+    pub fn input_dim(mut self, features: usize) -> Self {
+        self.input_shape = Some(vec![features]);
+        self
+    }
+
     /// The layer's weights for `inputs` input features (Kaiming-uniform, as burn's Linear).
     pub fn build(&self, inputs: usize, device: &Device) -> DenseLayer {
         DenseLayer {
             linear: LinearConfig::new(inputs, self.units).with_bias(self.use_bias).init(device),
             activation: self.activation,
+            regularizer: self.regularizer,
         }
+    }
+
+    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+        match input {
+            [_] => Ok(vec![self.units]),
+            [steps, _] => Ok(vec![*steps, self.units]),
+            other => Err(LayerError::WrongRank {
+                layer: "Dense",
+                expected: "feature vectors [features]",
+                got: other.to_vec(),
+            }),
+        }
+    }
+
+    pub(crate) fn build_for(&self, input: &[usize], device: &Device) -> Result<DenseLayer, LayerError> {
+        self.output_shape(input)?;
+        Ok(self.build(*input.last().expect("checked above"), device))
     }
 }
 
@@ -55,6 +91,8 @@ pub struct DenseLayer {
     pub linear: Linear,
     #[module(skip)]
     pub activation: Activation,
+    #[module(skip)]
+    pub regularizer: Option<Regularizer>,
 }
 
 impl DenseLayer {
@@ -67,6 +105,10 @@ impl DenseLayer {
     pub fn shape(&self) -> (usize, usize) {
         let [inputs, units] = self.linear.weight.val().dims();
         (inputs, units)
+    }
+
+    pub fn penalty(&self) -> Option<Tensor<1>> {
+        self.regularizer.map(|r| r.penalty(self.linear.weight.val()))
     }
 }
 

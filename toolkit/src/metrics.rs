@@ -1,0 +1,149 @@
+//! Accuracy, the confusion matrix and k-fold cross-validation indices.
+//!
+//! ```no_run
+//! use fireside::prelude::*;
+//! let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2);
+//! assert_eq!(matrix.accuracy(), 2.0 / 3.0);
+//! ```
+
+use crate::display::{MimeBundle, Rich, escape};
+use crate::training::Targets;
+use burn::tensor::{Int, Tensor};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+/// The predicted class of each row: the arg-max of scores, or score ≥
+/// `threshold` for a single output column (binary classification).
+pub fn predicted_classes(outputs: Tensor<2>, threshold: f32) -> Tensor<1, Int> {
+    let [_, columns] = outputs.dims();
+    if columns == 1 {
+        outputs.greater_equal_elem(threshold).int().flatten(0, 1)
+    } else {
+        outputs.argmax(1).flatten(0, 1)
+    }
+}
+
+/// The class each target names.
+pub fn target_classes(targets: &Targets) -> Tensor<1, Int> {
+    match targets {
+        Targets::Classes(classes) => classes.clone(),
+        Targets::Values(values) => predicted_classes(values.clone(), 0.5),
+    }
+}
+
+/// The fraction of rows whose predicted class is the target's.
+pub fn accuracy(outputs: Tensor<2>, targets: &Targets, threshold: f32) -> f32 {
+    let predicted = predicted_classes(outputs, threshold);
+    let n = predicted.dims()[0].max(1);
+    let correct: i64 = predicted.equal(target_classes(targets)).int().sum().into_scalar::<i64>();
+    correct as f32 / n as f32
+}
+
+/// Counts of (actual class, predicted class) pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfusionMatrix {
+    /// `counts[actual][predicted]`
+    pub counts: Vec<Vec<usize>>,
+    pub class_names: Vec<String>,
+}
+
+impl ConfusionMatrix {
+    pub fn new(predicted: &[usize], actual: &[usize], classes: usize) -> Self {
+        assert_eq!(predicted.len(), actual.len(), "as many predictions as targets");
+        let mut counts = vec![vec![0; classes]; classes];
+        for (&p, &a) in predicted.iter().zip(actual) {
+            counts[a][p] += 1;
+        }
+        ConfusionMatrix { counts, class_names: (0..classes).map(|c| c.to_string()).collect() }
+    }
+
+    pub fn with_class_names(mut self, names: &[impl AsRef<str>]) -> Self {
+        self.class_names = names.iter().map(|n| n.as_ref().to_owned()).collect();
+        self
+    }
+
+    pub fn accuracy(&self) -> f64 {
+        let total: usize = self.counts.iter().flatten().sum();
+        let correct: usize = (0..self.counts.len()).map(|c| self.counts[c][c]).sum();
+        correct as f64 / total.max(1) as f64
+    }
+
+    /// The most frequent mistakes: (actual, predicted, count), largest first.
+    pub fn top_confusions(&self, n: usize) -> Vec<(usize, usize, usize)> {
+        let mut mistakes: Vec<(usize, usize, usize)> = self
+            .counts
+            .iter()
+            .enumerate()
+            .flat_map(|(a, row)| row.iter().enumerate().filter(move |(p, c)| *p != a && **c > 0).map(move |(p, &c)| (a, p, c)))
+            .collect();
+        mistakes.sort_by(|x, y| y.2.cmp(&x.2));
+        mistakes.truncate(n);
+        mistakes
+    }
+
+    /// The matrix as a heat map: rows are actual classes, columns predicted.
+    pub fn plot(&self) -> crate::plot::HeatMap {
+        let values = self.counts.iter().map(|row| row.iter().map(|&c| c as f32).collect()).collect();
+        crate::plot::HeatMap::new("Confusion matrix", values)
+            .labels(&self.class_names, &self.class_names)
+            .axis_names("predicted", "actual")
+    }
+}
+
+impl Rich for ConfusionMatrix {
+    fn to_mime(&self) -> MimeBundle {
+        let width = self.class_names.iter().map(String::len).max().unwrap_or(1).max(5);
+        let mut text = format!("{:>width$} | predicted\n", "actual");
+        for (a, row) in self.counts.iter().enumerate() {
+            let cells: Vec<String> = row.iter().map(|c| format!("{c:>5}")).collect();
+            text.push_str(&format!("{:>width$} | {}\n", escape(&self.class_names[a]), cells.join("")));
+        }
+        text.push_str(&format!("accuracy {:.4}", self.accuracy()));
+        let plot = self.plot().to_mime();
+        plot.clone().with("text/plain", text)
+    }
+}
+
+/// `k` (train, validation) index splits of `n` examples for k-fold
+/// cross-validation, shuffled with `seed`: every example is validated once.
+///
+/// ```
+/// let folds = fireside::metrics::k_fold(10, 5, 0);
+/// assert_eq!(folds.len(), 5);
+/// assert!(folds.iter().all(|(train, validation)| train.len() == 8 && validation.len() == 2));
+/// ```
+pub fn k_fold(n: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)> {
+    assert!(k >= 2 && k <= n, "k-fold needs 2 <= k <= n (k = {k}, n = {n})");
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+    (0..k)
+        .map(|fold| {
+            let start = fold * n / k;
+            let end = (fold + 1) * n / k;
+            let validation = order[start..end].to_vec();
+            let train = order[..start].iter().chain(&order[end..]).copied().collect();
+            (train, validation)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confusion_counts_and_mistakes() {
+        let m = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3);
+        assert_eq!(m.counts[0], vec![1, 2, 0]);
+        assert_eq!(m.top_confusions(1), vec![(0, 1, 2)]);
+        assert!((m.accuracy() - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn every_example_is_validated_once() {
+        let folds = k_fold(23, 4, 7);
+        let mut seen: Vec<usize> = folds.iter().flat_map(|(_, v)| v.clone()).collect();
+        seen.sort();
+        assert_eq!(seen, (0..23).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,79 @@
+//! The toolkit end to end on the CPU backend: a Keras-style model learns,
+//! stops cleanly when interrupted, and saves and loads its weights.
+
+use fireside::prelude::*;
+
+fn separable_data(n: usize) -> (Tensor<2>, Tensor<1, Int>) {
+    let device = device();
+    device.seed(3);
+    let x = Tensor::<2>::random([n, 4], Distribution::Normal(0.0, 1.0), &device);
+    // The class is whether the features sum to a positive number.
+    let y = x.clone().sum_dim(1).greater_elem(0.0).int().flatten::<1>(0, 1);
+    (x, y)
+}
+
+fn classifier() -> Sequential {
+    Sequential::new()
+        .add(Dense::new(16).activation(Activation::Relu).input_dim(4))
+        .add(Dense::new(2).activation(Activation::Softmax))
+}
+
+#[test]
+fn a_sequential_model_learns_a_separable_problem() {
+    let (x, y) = separable_data(512);
+    let mut model = classifier().compile(
+        Optimizer::adam().learning_rate(0.01),
+        Loss::SparseCategoricalCrossEntropy { from_logits: false },
+        &[Metric::Accuracy],
+    );
+    let history = model.fit(x.clone(), y.clone(), Fit::epochs(20).batch_size(32).validation_split(0.2).quiet());
+    assert_eq!(history.epochs.len(), 20);
+    assert!(history.loss()[19] < history.loss()[0], "the loss goes down");
+    let result = model.evaluate(x, y);
+    assert!(result.accuracy.unwrap() > 0.9, "{result}");
+}
+
+#[test]
+fn the_summary_counts_parameters_like_keras() {
+    let model = Sequential::new()
+        .add(Conv2d::new(32, 3).activation(Activation::Relu).input_shape([1, 28, 28]))
+        .add(MaxPool2d::new(2))
+        .add(Conv2d::new(64, 3).activation(Activation::Relu))
+        .add(MaxPool2d::new(2))
+        .add(Flatten)
+        .add(Dense::new(64).activation(Activation::Relu))
+        .add(Dense::new(10).activation(Activation::Softmax));
+    let summary = model.summary();
+    // The figures Keras prints for seed A's model.
+    let params: Vec<usize> = summary.rows.iter().map(|r| r.2).collect();
+    assert_eq!(params, vec![320, 0, 18496, 0, 0, 102464, 650]);
+    assert_eq!(summary.total, 121930);
+    assert_eq!(summary.rows[1].1, vec![32, 13, 13]);
+}
+
+#[test]
+fn a_layer_that_cannot_take_its_input_says_what_to_do() {
+    let error = Sequential::with_input([1, 28, 28]).try_add(Dense::new(10)).unwrap_err();
+    assert!(error.to_string().contains("add Flatten"), "{error}");
+    let error = Sequential::new().try_add(Dense::new(10)).unwrap_err();
+    assert!(error.to_string().contains("input_shape"), "{error}");
+}
+
+#[test]
+fn weights_survive_a_save_and_load() {
+    let (x, y) = separable_data(128);
+    let mut model = classifier().compile(Optimizer::adam(), Loss::SparseCategoricalCrossEntropy { from_logits: false }, &[]);
+    model.fit(x.clone(), y, Fit::epochs(2).quiet());
+    let path = std::env::temp_dir().join(format!("fireside-model-{}", std::process::id()));
+    model.save(&path).unwrap();
+    let restored = model
+        .network()
+        .fresh_copy()
+        .compile(Optimizer::adam(), Loss::SparseCategoricalCrossEntropy { from_logits: false }, &[])
+        .load(&path)
+        .unwrap();
+    let before = model.predict(x.clone()).values();
+    let after = restored.predict(x).values();
+    assert!(before.iter().zip(&after).all(|(a, b)| (a - b).abs() < 1e-6));
+    let _ = std::fs::remove_file(path.with_extension("bpk"));
+}
