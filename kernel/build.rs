@@ -7,10 +7,8 @@ use std::process::Command;
 fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
     let target = std::env::var("TARGET").expect("cargo sets TARGET");
-    let output = Command::new(&rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .expect("rustc --print sysroot runs");
+    let output =
+        Command::new(&rustc).args(["--print", "sysroot"]).output().expect("rustc --print sysroot runs");
     let sysroot = String::from_utf8(output.stdout).expect("the sysroot is UTF-8");
     let libdir = format!("{}/lib/rustlib/{target}/lib", sysroot.trim());
     println!("cargo:rustc-link-arg-bins=-Wl,-rpath,{libdir}");

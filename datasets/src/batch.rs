@@ -103,11 +103,7 @@ pub struct Batches<'a> {
 impl<'a> Batches<'a> {
     pub(crate) fn new(set: &'a ImageSet, batch_size: usize) -> Self {
         assert!(batch_size > 0, "the batch size must be at least 1");
-        Self {
-            set,
-            batch_size,
-            next_start: 0,
-        }
+        Self { set, batch_size, next_start: 0 }
     }
 }
 
@@ -131,11 +127,7 @@ impl<'a> Iterator for Batches<'a> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let remaining = self
-            .set
-            .len()
-            .saturating_sub(self.next_start)
-            .div_ceil(self.batch_size);
+        let remaining = self.set.len().saturating_sub(self.next_start).div_ceil(self.batch_size);
         (remaining, Some(remaining))
     }
 }

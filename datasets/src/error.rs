@@ -200,11 +200,7 @@ fn hex(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "nothing (the file is empty)".to_owned();
     }
-    bytes
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 /// The name the IDX format gives to a data type byte.

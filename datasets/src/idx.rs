@@ -80,17 +80,8 @@ impl IdxArray {
     /// ```
     pub fn new(dims: Vec<usize>, data: Vec<u8>) -> Self {
         let count: usize = dims.iter().product();
-        assert_eq!(
-            count,
-            data.len(),
-            "dimensions {dims:?} need {count} values, got {}",
-            data.len()
-        );
-        assert!(
-            dims.len() <= u8::MAX as usize,
-            "IDX stores at most 255 dimensions, got {}",
-            dims.len()
-        );
+        assert_eq!(count, data.len(), "dimensions {dims:?} need {count} values, got {}", data.len());
+        assert!(dims.len() <= u8::MAX as usize, "IDX stores at most 255 dimensions, got {}", dims.len());
         assert!(
             dims.iter().all(|&dim| u32::try_from(dim).is_ok()),
             "IDX stores dimensions as u32, got {dims:?}"
@@ -144,18 +135,12 @@ impl IdxArray {
     /// ```
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|source| DatasetError::Io {
-            path: path.into(),
-            source,
-        })?;
+        let bytes = fs::read(path).map_err(|source| DatasetError::Io { path: path.into(), source })?;
         if bytes.starts_with(&GZIP_MAGIC) {
             let mut decompressed = Vec::new();
             MultiGzDecoder::new(bytes.as_slice())
                 .read_to_end(&mut decompressed)
-                .map_err(|source| DatasetError::BadGzip {
-                    path: path.into(),
-                    source,
-                })?;
+                .map_err(|source| DatasetError::BadGzip { path: path.into(), source })?;
             Self::parse(&decompressed, path)
         } else {
             Self::parse(&bytes, path)
@@ -187,23 +172,14 @@ impl IdxArray {
             return Err(if could_begin_magic {
                 truncated(MAGIC_LEN as u64)
             } else {
-                DatasetError::BadMagic {
-                    path: path.into(),
-                    found: bytes.to_vec(),
-                }
+                DatasetError::BadMagic { path: path.into(), found: bytes.to_vec() }
             });
         };
         if zero_a != 0 || zero_b != 0 || !is_idx_dtype(dtype) {
-            return Err(DatasetError::BadMagic {
-                path: path.into(),
-                found: bytes[..MAGIC_LEN].to_vec(),
-            });
+            return Err(DatasetError::BadMagic { path: path.into(), found: bytes[..MAGIC_LEN].to_vec() });
         }
         if dtype != UNSIGNED_BYTE {
-            return Err(DatasetError::UnsupportedDtype {
-                path: path.into(),
-                dtype,
-            });
+            return Err(DatasetError::UnsupportedDtype { path: path.into(), dtype });
         }
 
         let header_len = MAGIC_LEN + 4 * usize::from(dim_count);
@@ -215,25 +191,16 @@ impl IdxArray {
             .map(|chunk| u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize)
             .collect();
 
-        let data_len = dims
-            .iter()
-            .fold(1u64, |len, &dim| len.saturating_mul(dim as u64));
+        let data_len = dims.iter().fold(1u64, |len, &dim| len.saturating_mul(dim as u64));
         let expected = (header_len as u64).saturating_add(data_len);
         let actual = bytes.len() as u64;
         if actual < expected {
             return Err(truncated(expected));
         }
         if actual > expected {
-            return Err(DatasetError::TrailingData {
-                path: path.into(),
-                expected,
-                actual,
-            });
+            return Err(DatasetError::TrailingData { path: path.into(), expected, actual });
         }
-        Ok(Self {
-            dims,
-            data: bytes[header_len..].to_vec(),
-        })
+        Ok(Self { dims, data: bytes[header_len..].to_vec() })
     }
 
     /// The bytes of this array as a raw IDX file.
@@ -266,10 +233,7 @@ impl IdxArray {
     /// ```
     pub fn write(&self, path: impl AsRef<Path>, compression: Compression) -> Result<()> {
         let path = path.as_ref();
-        let write_error = |source| DatasetError::Write {
-            path: path.into(),
-            source,
-        };
+        let write_error = |source| DatasetError::Write { path: path.into(), source };
         let bytes = match compression {
             Compression::Raw => self.to_bytes(),
             Compression::Gzip => {
@@ -294,10 +258,9 @@ mod tests {
     #[test]
     fn round_trips_raw_and_gzip() {
         let dir = scratch_dir("idx-round-trip");
-        for (name, compression) in [
-            ("raw-idx3-ubyte", Compression::Raw),
-            ("gz-idx3-ubyte.gz", Compression::Gzip),
-        ] {
+        for (name, compression) in
+            [("raw-idx3-ubyte", Compression::Raw), ("gz-idx3-ubyte.gz", Compression::Gzip)]
+        {
             let path = dir.join(name);
             sample().write(&path, compression).unwrap();
             assert_eq!(IdxArray::read(&path).unwrap(), sample(), "{name}");
@@ -309,9 +272,7 @@ mod tests {
         let dir = scratch_dir("idx-gzip-detection");
         let gzipped_without_gz = dir.join("images-idx3-ubyte");
         let raw_with_gz = dir.join("labels-idx1-ubyte.gz");
-        sample()
-            .write(&gzipped_without_gz, Compression::Gzip)
-            .unwrap();
+        sample().write(&gzipped_without_gz, Compression::Gzip).unwrap();
         sample().write(&raw_with_gz, Compression::Raw).unwrap();
         assert_eq!(fs::read(&gzipped_without_gz).unwrap()[..2], GZIP_MAGIC);
         assert_eq!(IdxArray::read(&gzipped_without_gz).unwrap(), sample());
@@ -326,17 +287,7 @@ mod tests {
         fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
 
         let error = IdxArray::read(&path).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                DatasetError::Truncated {
-                    expected: 28,
-                    actual: 23,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        assert!(matches!(error, DatasetError::Truncated { expected: 28, actual: 23, .. }), "{error:?}");
         let message = error.to_string();
         assert!(message.contains(&path.display().to_string()), "{message}");
         assert!(message.contains("truncated"), "{message}");
@@ -363,10 +314,7 @@ mod tests {
         let too_short: [&[u8]; 3] = [&[], &[0, 0], &[0, 0, 8, 3, 0, 0]];
         for bytes in too_short {
             let error = IdxArray::parse(bytes, path).unwrap_err();
-            assert!(
-                matches!(error, DatasetError::Truncated { .. }),
-                "{bytes:?}: {error:?}"
-            );
+            assert!(matches!(error, DatasetError::Truncated { .. }), "{bytes:?}: {error:?}");
         }
     }
 
@@ -376,10 +324,7 @@ mod tests {
         let error = IdxArray::parse(b"hello, world", path).unwrap_err();
         assert!(matches!(error, DatasetError::BadMagic { .. }), "{error:?}");
         let message = error.to_string();
-        assert!(
-            message.contains("notes.txt is not an IDX file"),
-            "{message}"
-        );
+        assert!(message.contains("notes.txt is not an IDX file"), "{message}");
         assert!(message.contains("68 65 6c 6c"), "{message}");
     }
 
@@ -387,10 +332,7 @@ mod tests {
     fn other_data_types_are_unsupported() {
         let floats = [0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0];
         let error = IdxArray::parse(&floats, Path::new("floats")).unwrap_err();
-        assert!(
-            matches!(error, DatasetError::UnsupportedDtype { dtype: 0x0d, .. }),
-            "{error:?}"
-        );
+        assert!(matches!(error, DatasetError::UnsupportedDtype { dtype: 0x0d, .. }), "{error:?}");
         assert!(error.to_string().contains("32-bit float"), "{error}");
     }
 
@@ -399,16 +341,6 @@ mod tests {
         let mut bytes = sample().to_bytes();
         bytes.push(0);
         let error = IdxArray::parse(&bytes, Path::new("long")).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                DatasetError::TrailingData {
-                    expected: 28,
-                    actual: 29,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        assert!(matches!(error, DatasetError::TrailingData { expected: 28, actual: 29, .. }), "{error:?}");
     }
 }

@@ -81,10 +81,7 @@ impl SplitSize {
                 (fraction * len as f64).round() as usize
             }
             Self::Count(count) => {
-                assert!(
-                    count <= len,
-                    "cannot hold out {count} images from a set of {len}"
-                );
+                assert!(count <= len, "cannot hold out {count} images from a set of {len}");
                 count
             }
         }
@@ -202,11 +199,7 @@ impl ImageSet {
     /// # Ok::<(), fireside_datasets::DatasetError>(())
     /// ```
     pub fn image(&self, index: usize) -> &[f32] {
-        assert!(
-            index < self.len(),
-            "image {index} is out of range: the set has {} images",
-            self.len()
-        );
+        assert!(index < self.len(), "image {index} is out of range: the set has {} images", self.len());
         let size = self.pixels_per_image();
         &self.images[index * size..(index + 1) * size]
     }
@@ -320,10 +313,7 @@ impl ImageSet {
         let validation_len = validation.into().count_of(self.len());
         let mut train_indices = shuffled_indices(self.len(), seed);
         let validation_indices = train_indices.split_off(self.len() - validation_len);
-        (
-            self.select(&train_indices),
-            self.select(&validation_indices),
-        )
+        (self.select(&train_indices), self.select(&validation_indices))
     }
 
     /// The images in consecutive batches of `batch_size` (the last one may be
@@ -371,14 +361,7 @@ impl fmt::Debug for ImageSet {
 /// E.g. `8000 images of 28x28 in 10 classes`.
 impl fmt::Display for ImageSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} images of {}x{} in {} classes",
-            self.len(),
-            self.rows,
-            self.cols,
-            self.class_count()
-        )
+        write!(f, "{} images of {}x{} in {} classes", self.len(), self.rows, self.cols, self.class_count())
     }
 }
 
@@ -409,11 +392,7 @@ mod tests {
         let (train_b, validation_b) = set.split(0.2, 42);
         assert_eq!(origins(&train_a), origins(&train_b));
         assert_eq!(origins(&validation_a), origins(&validation_b));
-        assert_ne!(
-            origins(&validation_a),
-            origins(&set.split(0.2, 43).1),
-            "another seed, another split"
-        );
+        assert_ne!(origins(&validation_a), origins(&set.split(0.2, 43).1), "another seed, another split");
     }
 
     #[test]
@@ -425,11 +404,7 @@ mod tests {
         all.sort_unstable();
         assert_eq!(all, (0..100).collect::<Vec<_>>());
         for i in 0..train.len() {
-            assert_eq!(
-                usize::from(train.labels[i]),
-                origins(&train)[i] % 3,
-                "labels follow their images"
-            );
+            assert_eq!(usize::from(train.labels[i]), origins(&train)[i] % 3, "labels follow their images");
         }
     }
 

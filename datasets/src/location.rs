@@ -51,16 +51,12 @@ pub fn shipped_data_dir() -> PathBuf {
 
 /// The value of an environment variable as a path, if it is set and not empty.
 fn env_path(name: &str) -> Option<PathBuf> {
-    env::var_os(name)
-        .filter(|value| !value.is_empty())
-        .map(PathBuf::from)
+    env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from)
 }
 
 /// The user's home folder, or the temporary folder if it is unknown.
 fn home_dir() -> PathBuf {
-    env_path("HOME")
-        .or_else(|| env_path("USERPROFILE"))
-        .unwrap_or_else(env::temp_dir)
+    env_path("HOME").or_else(|| env_path("USERPROFILE")).unwrap_or_else(env::temp_dir)
 }
 
 #[cfg(target_os = "macos")]
@@ -76,7 +72,5 @@ fn cache_dir() -> PathBuf {
 #[cfg(not(any(target_os = "macos", windows)))]
 fn cache_dir() -> PathBuf {
     // The XDG specification ignores relative values.
-    env_path("XDG_CACHE_HOME")
-        .filter(|dir| dir.is_absolute())
-        .unwrap_or_else(|| home_dir().join(".cache"))
+    env_path("XDG_CACHE_HOME").filter(|dir| dir.is_absolute()).unwrap_or_else(|| home_dir().join(".cache"))
 }

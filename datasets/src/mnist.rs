@@ -107,10 +107,7 @@ impl MnistVariant {
     pub fn class_names(self) -> Vec<String> {
         match self {
             Self::Digits => (0..10).map(|digit| digit.to_string()).collect(),
-            Self::Fashion => FASHION_CLASS_NAMES
-                .iter()
-                .map(|name| name.to_string())
-                .collect(),
+            Self::Fashion => FASHION_CLASS_NAMES.iter().map(|name| name.to_string()).collect(),
         }
     }
 }
@@ -205,10 +202,7 @@ impl Mnist {
     /// # Ok::<(), fireside_datasets::DatasetError>(())
     /// ```
     pub fn load_fashion() -> Result<Self> {
-        Self::from_dir(
-            data_dir().join(MnistVariant::Fashion.dir_name()),
-            MnistVariant::Fashion,
-        )
+        Self::from_dir(data_dir().join(MnistVariant::Fashion.dir_name()), MnistVariant::Fashion)
     }
 
     /// A full set from the four standard files (raw or `.gz`) in `dir`.
@@ -224,10 +218,7 @@ impl Mnist {
         let dir = dir.as_ref();
         match find_full_set(dir, variant)? {
             Some(files) => load_full_set(dir, &files, variant),
-            None => Err(DatasetError::NotInstalled {
-                dataset: variant.name(),
-                dir: dir.into(),
-            }),
+            None => Err(DatasetError::NotInstalled { dataset: variant.name(), dir: dir.into() }),
         }
     }
 
@@ -282,9 +273,7 @@ fn find_full_set(dir: &Path, variant: MnistVariant) -> Result<Option<FullSetFile
     if let Some(index) = found.iter().position(Option::is_none) {
         let name = FULL_SET_FILES[index];
         let alternative = match variant {
-            MnistVariant::Digits => {
-                ", or remove the others to use the shipped subset of 10,000 digits"
-            }
+            MnistVariant::Digits => ", or remove the others to use the shipped subset of 10,000 digits",
             MnistVariant::Fashion => "",
         };
         return Err(DatasetError::MissingFile {
@@ -302,9 +291,7 @@ fn find_full_set(dir: &Path, variant: MnistVariant) -> Result<Option<FullSetFile
 
 /// `dir/name`, else `dir/name.gz`, if one of them is a file.
 fn locate(dir: &Path, name: &str) -> Option<PathBuf> {
-    [dir.join(name), dir.join(format!("{name}.gz"))]
-        .into_iter()
-        .find(|path| path.is_file())
+    [dir.join(name), dir.join(format!("{name}.gz"))].into_iter().find(|path| path.is_file())
 }
 
 fn load_full_set(dir: &Path, files: &FullSetFiles, variant: MnistVariant) -> Result<Mnist> {
@@ -327,10 +314,7 @@ fn load_shipped_subset(dir: &Path) -> Result<Mnist> {
             dir.display(),
             data_dir().join(MnistVariant::Digits.dir_name()).display(),
         );
-        return Err(DatasetError::MissingFile {
-            path: missing.clone(),
-            fix,
-        });
+        return Err(DatasetError::MissingFile { path: missing.clone(), fix });
     }
 
     let all = read_image_set(&images, &labels, MnistVariant::Digits)?;
@@ -346,11 +330,7 @@ fn load_shipped_subset(dir: &Path) -> Result<Mnist> {
 
 /// Reads an images file and its labels file into an [`ImageSet`], checking
 /// that they fit together.
-fn read_image_set(
-    images_path: &Path,
-    labels_path: &Path,
-    variant: MnistVariant,
-) -> Result<ImageSet> {
+fn read_image_set(images_path: &Path, labels_path: &Path, variant: MnistVariant) -> Result<ImageSet> {
     let images = IdxArray::read(images_path)?;
     let labels = IdxArray::read(labels_path)?;
 
@@ -380,11 +360,7 @@ fn read_image_set(
     }
 
     let class_names = variant.class_names();
-    if let Some(index) = labels
-        .data()
-        .iter()
-        .position(|&label| usize::from(label) >= class_names.len())
-    {
+    if let Some(index) = labels.data().iter().position(|&label| usize::from(label) >= class_names.len()) {
         return Err(DatasetError::LabelOutOfRange {
             path: labels_path.into(),
             index,
@@ -394,11 +370,7 @@ fn read_image_set(
     }
 
     Ok(ImageSet {
-        images: images
-            .data()
-            .iter()
-            .map(|&pixel| f32::from(pixel) / 255.0)
-            .collect(),
+        images: images.data().iter().map(|&pixel| f32::from(pixel) / 255.0).collect(),
         labels: labels.into_data(),
         rows,
         cols,
@@ -422,18 +394,11 @@ mod tests {
         for set in [&mnist.train, &mnist.test] {
             assert_eq!((set.rows, set.cols), (28, 28));
             assert_eq!(set.images.len(), set.len() * 28 * 28);
-            assert!(
-                set.class_counts().iter().all(|&count| count > 0),
-                "{:?}",
-                set.class_counts()
-            );
+            assert!(set.class_counts().iter().all(|&count| count > 0), "{:?}", set.class_counts());
             assert!(set.images.iter().all(|pixel| (0.0..=1.0).contains(pixel)));
         }
         assert_eq!(mnist.test.class_counts().iter().sum::<usize>(), 2000);
-        assert!(
-            mnist.to_string().starts_with("MNIST, shipped subset"),
-            "{mnist}"
-        );
+        assert!(mnist.to_string().starts_with("MNIST, shipped subset"), "{mnist}");
     }
 
     #[test]
@@ -450,12 +415,8 @@ mod tests {
         IdxArray::new(vec![2, 2, 3], (0..12).map(|v| v * 20).collect())
             .write(dir.join(format!("{TRAIN_IMAGES}.gz")), Compression::Gzip)
             .unwrap();
-        IdxArray::new(vec![2], vec![3, 9])
-            .write(dir.join(TRAIN_LABELS), Compression::Raw)
-            .unwrap();
-        IdxArray::new(vec![1, 2, 3], vec![255; 6])
-            .write(dir.join(TEST_IMAGES), Compression::Raw)
-            .unwrap();
+        IdxArray::new(vec![2], vec![3, 9]).write(dir.join(TRAIN_LABELS), Compression::Raw).unwrap();
+        IdxArray::new(vec![1, 2, 3], vec![255; 6]).write(dir.join(TEST_IMAGES), Compression::Raw).unwrap();
         IdxArray::new(vec![1], vec![0])
             .write(dir.join(format!("{TEST_LABELS}.gz")), Compression::Gzip)
             .unwrap();
@@ -484,10 +445,7 @@ mod tests {
         let missing = dir.join(TEST_IMAGES);
         assert!(matches!(&error, DatasetError::MissingFile { path, .. } if *path == missing));
         let message = error.to_string();
-        assert!(
-            message.contains("t10k-images-idx3-ubyte is missing"),
-            "{message}"
-        );
+        assert!(message.contains("t10k-images-idx3-ubyte is missing"), "{message}");
         assert!(message.contains("put the missing file there"), "{message}");
     }
 
@@ -495,22 +453,11 @@ mod tests {
     fn images_and_labels_of_different_sizes_are_a_dimension_mismatch() {
         let dir = scratch_dir("mnist-mismatch");
         let (images, labels) = (dir.join("images"), dir.join("labels"));
-        IdxArray::new(vec![2, 1, 1], vec![0, 0])
-            .write(&images, Compression::Raw)
-            .unwrap();
-        IdxArray::new(vec![3], vec![0, 0, 0])
-            .write(&labels, Compression::Raw)
-            .unwrap();
+        IdxArray::new(vec![2, 1, 1], vec![0, 0]).write(&images, Compression::Raw).unwrap();
+        IdxArray::new(vec![3], vec![0, 0, 0]).write(&labels, Compression::Raw).unwrap();
 
         let error = read_image_set(&images, &labels, MnistVariant::Digits).unwrap_err();
-        assert!(matches!(
-            error,
-            DatasetError::DimensionMismatch {
-                image_count: 2,
-                label_count: 3,
-                ..
-            }
-        ));
+        assert!(matches!(error, DatasetError::DimensionMismatch { image_count: 2, label_count: 3, .. }));
         assert!(error.to_string().contains("dimension mismatch"), "{error}");
     }
 
@@ -518,34 +465,18 @@ mod tests {
     fn swapped_files_are_reported() {
         let dir = scratch_dir("mnist-swapped");
         let (images, labels) = (dir.join("images"), dir.join("labels"));
-        IdxArray::new(vec![2, 1, 1], vec![0, 0])
-            .write(&images, Compression::Raw)
-            .unwrap();
-        IdxArray::new(vec![2], vec![0, 0])
-            .write(&labels, Compression::Raw)
-            .unwrap();
+        IdxArray::new(vec![2, 1, 1], vec![0, 0]).write(&images, Compression::Raw).unwrap();
+        IdxArray::new(vec![2], vec![0, 0]).write(&labels, Compression::Raw).unwrap();
 
         let error = read_image_set(&labels, &images, MnistVariant::Digits).unwrap_err();
-        assert!(
-            matches!(error, DatasetError::WrongRank { what: "images", .. }),
-            "{error:?}"
-        );
+        assert!(matches!(error, DatasetError::WrongRank { what: "images", .. }), "{error:?}");
     }
 
     #[test]
     fn fashion_without_files_says_it_is_not_installed() {
         let dir = scratch_dir("fashion-missing").join("fashion-mnist");
         let error = Mnist::from_dir(&dir, MnistVariant::Fashion).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                DatasetError::NotInstalled {
-                    dataset: "Fashion-MNIST",
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        assert!(matches!(error, DatasetError::NotInstalled { dataset: "Fashion-MNIST", .. }), "{error:?}");
     }
 
     #[test]

@@ -16,10 +16,7 @@ pub fn one_hot(labels: &[u8], class_count: usize) -> Vec<f32> {
     let mut encoded = vec![0.0; labels.len() * class_count];
     for (row, &label) in labels.iter().enumerate() {
         let class = usize::from(label);
-        assert!(
-            class < class_count,
-            "label {label} is not below the class count {class_count}"
-        );
+        assert!(class < class_count, "label {label} is not below the class count {class_count}");
         encoded[row * class_count + class] = 1.0;
     }
     encoded

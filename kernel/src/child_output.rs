@@ -81,7 +81,8 @@ impl Forwarders {
         let state = Arc::new(Mutex::new(CellState { parent: None, events }));
         let (flush_stdout, stdout_flushes) = crossbeam_channel::unbounded();
         let (flush_stderr, stderr_flushes) = crossbeam_channel::unbounded();
-        let stdout = Stream { name: "stdout", outbox: outbox.clone(), state: state.clone(), pending: String::new() };
+        let stdout =
+            Stream { name: "stdout", outbox: outbox.clone(), state: state.clone(), pending: String::new() };
         let stderr = Stream { name: "stderr", outbox, state: state.clone(), pending: String::new() };
         std::thread::spawn(move || stdout.forward(outputs.stdout, stdout_flushes));
         std::thread::spawn(move || stderr.forward(outputs.stderr, stderr_flushes));
@@ -172,21 +173,31 @@ impl Stream {
     fn event(&mut self, event: Event) {
         let mut state = self.state.lock().unwrap();
         match event {
-            Event::Panic { message, location } => state.events.panic = Some(PanicReport { message, location }),
+            Event::Panic { message, location } => {
+                state.events.panic = Some(PanicReport { message, location })
+            }
             Event::UserError => state.events.user_error = true,
             Event::Display { data, metadata, display_id } => {
                 if let Some(parent) = &state.parent {
                     let transient = display_id.map(|id| json!({ "display_id": id })).unwrap_or(json!({}));
-                    self.outbox.publish(parent, "display_data", json!({
-                        "data": data, "metadata": metadata, "transient": transient,
-                    }));
+                    self.outbox.publish(
+                        parent,
+                        "display_data",
+                        json!({
+                            "data": data, "metadata": metadata, "transient": transient,
+                        }),
+                    );
                 }
             }
             Event::UpdateDisplay { data, metadata, display_id } => {
                 if let Some(parent) = &state.parent {
-                    self.outbox.publish(parent, "update_display_data", json!({
-                        "data": data, "metadata": metadata, "transient": { "display_id": display_id },
-                    }));
+                    self.outbox.publish(
+                        parent,
+                        "update_display_data",
+                        json!({
+                            "data": data, "metadata": metadata, "transient": { "display_id": display_id },
+                        }),
+                    );
                 }
             }
             Event::ClearOutput { wait } => {

@@ -13,11 +13,8 @@ const SUFFIX: &str = "\n}";
 
 pub fn check(code: &str) -> IsCompleteReply {
     // evcxr commands (`:dep ...`) are one line each and always complete.
-    let rust: String = code
-        .lines()
-        .filter(|line| !line.trim_start().starts_with(':'))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let rust: String =
+        code.lines().filter(|line| !line.trim_start().starts_with(':')).collect::<Vec<_>>().join("\n");
     if rust.trim().is_empty() {
         return IsCompleteReply::complete();
     }

@@ -1,7 +1,7 @@
 //! `fireside doctor`: what a teacher needs to see when a student's setup
 //! fails, each problem with what to do about it.
 
-use crate::paths::{self, Prefix};
+use crate::paths::{self, InstallLocation};
 use crate::template::PrivateDir;
 use std::path::Path;
 use std::process::Command;
@@ -26,7 +26,7 @@ fn version_of(program: &str) -> Option<String> {
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
-pub fn doctor(prefix: Prefix) -> anyhow::Result<bool> {
+pub fn doctor(prefix: InstallLocation) -> anyhow::Result<bool> {
     let mut report = Report { problems: Vec::new() };
     report.line("fireside", env!("CARGO_PKG_VERSION"));
     for tool in ["cargo", "rustc"] {

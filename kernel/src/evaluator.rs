@@ -68,20 +68,12 @@ pub fn spawn(setup: Setup) -> EvaluatorHandle {
 /// A cell's result, as the frontend will show it.
 enum Outcome {
     Ok(EvalOutputs),
-    Error {
-        ename: String,
-        evalue: String,
-        traceback: Vec<String>,
-    },
+    Error { ename: String, evalue: String, traceback: Vec<String> },
 }
 
 impl Outcome {
     fn error(ename: &str, evalue: impl Into<String>, traceback: Vec<String>) -> Self {
-        Outcome::Error {
-            ename: ename.to_owned(),
-            evalue: evalue.into(),
-            traceback,
-        }
+        Outcome::Error { ename: ename.to_owned(), evalue: evalue.into(), traceback }
     }
 }
 
@@ -122,14 +114,12 @@ impl Evaluator {
         let preload = private_dir.preload_code().map_err(|error| error.to_string())?;
         self.private_dir = Some(private_dir);
 
-        let (mut context, outputs) = CommandContext::new()
-            .map_err(|error| format!("evcxr could not start: {error}"))?;
+        let (mut context, outputs) =
+            CommandContext::new().map_err(|error| format!("evcxr could not start: {error}"))?;
         eprintln!("fireside: evcxr started at {:.2} s", started.elapsed().as_secs_f64());
         let events = CellEvents::default();
         self.forwarders = Some(Forwarders::spawn(outputs, self.setup.outbox.clone(), events));
-        context
-            .execute(&preload)
-            .map_err(|error| format!("loading the fireside toolkit failed: {error}"))?;
+        context.execute(&preload).map_err(|error| format!("loading the fireside toolkit failed: {error}"))?;
         self.setup.interrupter.set_child(context.process_handle());
         eprintln!("fireside: toolkit loaded at {:.2} s", started.elapsed().as_secs_f64());
         Ok(context)
@@ -163,11 +153,14 @@ impl Evaluator {
         let request: ExecuteRequest = match serde_json::from_value(message.content.clone()) {
             Ok(request) => request,
             Err(error) => {
-                outbox.reply(&message, json!({
-                    "status": "error", "ename": "BadRequest",
-                    "evalue": format!("malformed execute_request: {error}"), "traceback": [],
-                    "execution_count": self.execution_count,
-                }));
+                outbox.reply(
+                    &message,
+                    json!({
+                        "status": "error", "ename": "BadRequest",
+                        "evalue": format!("malformed execute_request: {error}"), "traceback": [],
+                        "execution_count": self.execution_count,
+                    }),
+                );
                 outbox.status(&message, "idle");
                 return;
             }
@@ -178,7 +171,11 @@ impl Evaluator {
         }
         let count = self.execution_count;
         if !request.silent {
-            outbox.publish(&message, "execute_input", json!({ "code": request.code, "execution_count": count }));
+            outbox.publish(
+                &message,
+                "execute_input",
+                json!({ "code": request.code, "execution_count": count }),
+            );
         }
 
         let outcome = self.run_cell(&message, &request);
@@ -189,9 +186,13 @@ impl Evaluator {
                 reply["status"] = json!("ok");
                 let data = display_data(outputs);
                 if !data.is_empty() && !request.silent {
-                    outbox.publish(&message, "execute_result", json!({
-                        "execution_count": count, "data": data, "metadata": {},
-                    }));
+                    outbox.publish(
+                        &message,
+                        "execute_result",
+                        json!({
+                            "execution_count": count, "data": data, "metadata": {},
+                        }),
+                    );
                 }
             }
             Outcome::Error { ename, evalue, traceback } => {
@@ -224,9 +225,12 @@ impl Evaluator {
                 Control::Request(Request::Execute(queued)) => {
                     let outbox = &self.setup.outbox;
                     outbox.status(&queued, "busy");
-                    outbox.reply(&queued, json!({
-                        "status": "aborted", "execution_count": self.execution_count,
-                    }));
+                    outbox.reply(
+                        &queued,
+                        json!({
+                            "status": "aborted", "execution_count": self.execution_count,
+                        }),
+                    );
                     outbox.status(&queued, "idle");
                 }
                 other => keep.push(other),
@@ -278,8 +282,11 @@ impl Evaluator {
                     // Wait for the answer, unless the user interrupts instead.
                     loop {
                         match replies.recv_timeout(Duration::from_millis(100)) {
-                            Ok(reply) => return reply.content["value"].as_str().unwrap_or_default().to_owned(),
-                            Err(crossbeam_channel::RecvTimeoutError::Timeout) if !interrupter.is_requested() => {}
+                            Ok(reply) => {
+                                return reply.content["value"].as_str().unwrap_or_default().to_owned();
+                            }
+                            Err(crossbeam_channel::RecvTimeoutError::Timeout)
+                                if !interrupter.is_requested() => {}
                             Err(_) => return String::new(),
                         }
                     }
@@ -356,10 +363,14 @@ impl Evaluator {
                         ],
                     )
                 } else {
-                    Outcome::error("ProcessDied", format!("{reason}; {lost}"), vec![
-                        format!("The Rust process running the cells stopped: {reason}"),
-                        format!("It was restarted; {lost}."),
-                    ])
+                    Outcome::error(
+                        "ProcessDied",
+                        format!("{reason}; {lost}"),
+                        vec![
+                            format!("The Rust process running the cells stopped: {reason}"),
+                            format!("It was restarted; {lost}."),
+                        ],
+                    )
                 }
             }
             evcxr::Error::TypeRedefinedVariablesLost(variables) => Outcome::error(
@@ -367,9 +378,11 @@ impl Evaluator {
                 format!("a type was redefined, so these variables were dropped: {}", variables.join(", ")),
                 vec![],
             ),
-            evcxr::Error::Message(message) => {
-                Outcome::error("Error", message.lines().next().unwrap_or_default(), message.lines().map(str::to_owned).collect())
-            }
+            evcxr::Error::Message(message) => Outcome::error(
+                "Error",
+                message.lines().next().unwrap_or_default(),
+                message.lines().map(str::to_owned).collect(),
+            ),
         }
     }
 
@@ -387,10 +400,9 @@ impl Evaluator {
         let outbox = self.setup.outbox.clone();
         outbox.status(&message, "busy");
         let mut reply = CompleteReply::default();
-        if let (Ok(request), Ok(context)) = (
-            serde_json::from_value::<CompleteRequest>(message.content.clone()),
-            &mut self.context,
-        ) {
+        if let (Ok(request), Ok(context)) =
+            (serde_json::from_value::<CompleteRequest>(message.content.clone()), &mut self.context)
+        {
             let byte_pos = char_to_byte(&request.code, request.cursor_pos);
             reply.cursor_start = request.cursor_pos;
             reply.cursor_end = request.cursor_pos;
@@ -408,10 +420,9 @@ impl Evaluator {
         let outbox = self.setup.outbox.clone();
         outbox.status(&message, "busy");
         let mut reply = InspectReply::default();
-        if let (Ok(request), Ok(context)) = (
-            serde_json::from_value::<InspectRequest>(message.content.clone()),
-            &mut self.context,
-        ) {
+        if let (Ok(request), Ok(context)) =
+            (serde_json::from_value::<InspectRequest>(message.content.clone()), &mut self.context)
+        {
             let end = end_of_identifier(&request.code, char_to_byte(&request.code, request.cursor_pos));
             if end > 0
                 && let Ok((plain, html)) = context.hover_at(&request.code, end)
@@ -449,11 +460,8 @@ fn byte_to_char(code: &str, byte: usize) -> usize {
 /// Inspect shows the item the cursor is in, so look up to its end.
 fn end_of_identifier(code: &str, byte: usize) -> usize {
     let rest = &code[byte.min(code.len())..];
-    let extra: usize = rest
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .map(char::len_utf8)
-        .sum();
+    let extra: usize =
+        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').map(char::len_utf8).sum();
     byte + extra
 }
 

@@ -36,28 +36,16 @@ impl History {
             .collect();
         let entries = entries[entries.len().saturating_sub(LOADED_ENTRIES)..].to_vec();
         let session = entries.iter().map(|e| e.session).max().unwrap_or(0) + 1;
-        History {
-            file: Some(file),
-            session,
-            entries: Mutex::new(entries),
-        }
+        History { file: Some(file), session, entries: Mutex::new(entries) }
     }
 
     #[cfg(test)]
     fn in_memory() -> History {
-        History {
-            file: None,
-            session: 1,
-            entries: Mutex::new(Vec::new()),
-        }
+        History { file: None, session: 1, entries: Mutex::new(Vec::new()) }
     }
 
     pub fn record(&self, line: usize, input: &str) {
-        let entry = Entry {
-            session: self.session,
-            line,
-            input: input.to_owned(),
-        };
+        let entry = Entry { session: self.session, line, input: input.to_owned() };
         if let Some(file) = &self.file {
             let appended = std::fs::OpenOptions::new()
                 .create(true)
@@ -87,13 +75,16 @@ impl History {
                 let stop = request["stop"].as_u64().map(|s| s as usize);
                 entries
                     .iter()
-                    .filter(|e| e.session == session && e.line >= start && stop.is_none_or(|stop| e.line < stop))
+                    .filter(|e| {
+                        e.session == session && e.line >= start && stop.is_none_or(|stop| e.line < stop)
+                    })
                     .collect()
             }
             "search" => {
                 let pattern = request["pattern"].as_str().unwrap_or("*");
                 let unique = request["unique"].as_bool().unwrap_or(false);
-                let mut found: Vec<&Entry> = entries.iter().filter(|e| glob_match(pattern, &e.input)).collect();
+                let mut found: Vec<&Entry> =
+                    entries.iter().filter(|e| glob_match(pattern, &e.input)).collect();
                 if unique {
                     let mut seen = std::collections::HashSet::new();
                     found.reverse();
@@ -174,14 +165,28 @@ mod tests {
         for (line, input) in ["let a = 1;", "a + 1", "let b = a * 2;", "a + 1"].iter().enumerate() {
             history.record(line + 1, input);
         }
-        assert_eq!(inputs(history.answer(&json!({"hist_access_type": "tail", "n": 2}))), ["let b = a * 2;", "a + 1"]);
         assert_eq!(
-            inputs(history.answer(&json!({"hist_access_type": "range", "session": 0, "start": 2, "stop": 4}))),
+            inputs(history.answer(&json!({"hist_access_type": "tail", "n": 2}))),
+            ["let b = a * 2;", "a + 1"]
+        );
+        assert_eq!(
+            inputs(
+                history.answer(&json!({"hist_access_type": "range", "session": 0, "start": 2, "stop": 4}))
+            ),
             ["a + 1", "let b = a * 2;"]
         );
-        assert_eq!(inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "let*"}))), ["let a = 1;", "let b = a * 2;"]);
-        assert_eq!(inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "a ?ｰ*"}))).len(), 0);
-        assert_eq!(inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "a*", "unique": true}))), ["let b = a * 2;", "a + 1"]);
+        assert_eq!(
+            inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "let*"}))),
+            ["let a = 1;", "let b = a * 2;"]
+        );
+        assert_eq!(
+            inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "zzz*"}))).len(),
+            0
+        );
+        assert_eq!(
+            inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "*a*", "unique": true}))),
+            ["let a = 1;", "let b = a * 2;", "a + 1"]
+        );
     }
 
     #[test]

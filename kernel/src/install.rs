@@ -1,14 +1,14 @@
 //! `fireside install`: the kernelspec Jupyter reads, a copy of the kernel
 //! binary, and the prebuilt cell template every kernel starts from.
 
-use crate::paths::{self, Prefix};
+use crate::paths::{self, InstallLocation};
 use anyhow::{Context, bail};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub struct InstallOptions {
-    pub prefix: Prefix,
+    pub prefix: InstallLocation,
     /// The toolkit crate whose prebuilt copy the kernel loads.
     pub toolkit_dir: PathBuf,
     /// A cargo target directory to reuse compiled dependencies from.
@@ -24,7 +24,10 @@ pub fn install(options: InstallOptions) -> anyhow::Result<()> {
         .canonicalize()
         .with_context(|| format!("the toolkit crate is not at {}", options.toolkit_dir.display()))?;
     if !toolkit_dir.join("Cargo.toml").exists() {
-        bail!("{} has no Cargo.toml: pass --toolkit with the path of fireside's toolkit/ folder", toolkit_dir.display());
+        bail!(
+            "{} has no Cargo.toml: pass --toolkit with the path of fireside's toolkit/ folder",
+            toolkit_dir.display()
+        );
     }
 
     let binary = copy_binary(&data_dir)?;
@@ -43,7 +46,10 @@ pub fn install(options: InstallOptions) -> anyhow::Result<()> {
 
     write_kernelspec(&kernelspec_dir, &binary, &data_dir)?;
     println!("kernelspec      {}", kernelspec_dir.display());
-    println!("installed in {:.0} s; start it with: jupyter lab (kernel \"Rust (fireside)\")", started.elapsed().as_secs_f64());
+    println!(
+        "installed in {:.0} s; start it with: jupyter lab (kernel \"Rust (fireside)\")",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -73,12 +79,18 @@ fn workspace_target_dir() -> Option<PathBuf> {
 
 fn warm_template(data_dir: &Path) -> anyhow::Result<()> {
     let template = crate::template::template_dir(data_dir);
-    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(template.join("fireside-template.json"))?)?;
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(template.join("fireside-template.json"))?)?;
     let toolkit_dir = PathBuf::from(info["toolkit_dir"].as_str().unwrap_or_default());
     let started = Instant::now();
     println!("building the cell template (reuses the workspace build; the toolkit itself compiles once)...");
-    let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("evcxr could not start: {e}"))?;
-    std::thread::spawn(move || for line in outputs.stderr.iter() { eprintln!("  {line}") });
+    let (mut context, outputs) =
+        evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("evcxr could not start: {e}"))?;
+    std::thread::spawn(move || {
+        for line in outputs.stderr.iter() {
+            eprintln!("  {line}")
+        }
+    });
     context
         .execute(&crate::template::preload_code(&toolkit_dir))
         .map_err(|e| anyhow::anyhow!("building the toolkit for notebooks failed:\n{e}"))?;

@@ -69,10 +69,7 @@ impl Interrupter {
         if let Some(flag) = &state.flag_file {
             let _ = std::fs::remove_file(flag);
         }
-        CellInterrupt {
-            requested: state.requested,
-            killed: state.killed,
-        }
+        CellInterrupt { requested: state.requested, killed: state.killed }
     }
 
     /// Whether the running cell has been asked to stop.

@@ -80,11 +80,11 @@ struct PrefixArgs {
 }
 
 impl PrefixArgs {
-    fn prefix(&self) -> paths::Prefix {
+    fn prefix(&self) -> paths::InstallLocation {
         match (&self.prefix, self.sys_prefix) {
-            (Some(dir), _) => paths::Prefix::Dir(dir.clone()),
-            (None, true) => paths::Prefix::SysPrefix,
-            _ => paths::Prefix::User,
+            (Some(dir), _) => paths::InstallLocation::Dir(dir.clone()),
+            (None, true) => paths::InstallLocation::SysPrefix,
+            _ => paths::InstallLocation::User,
         }
     }
 }
@@ -130,7 +130,7 @@ fn main() -> anyhow::Result<()> {
         Command::Kernel { connection_file, data_dir } => {
             let data_dir = match data_dir {
                 Some(dir) => dir,
-                None => paths::data_dir(&paths::Prefix::User)?,
+                None => paths::data_dir(&paths::InstallLocation::User)?,
             };
             let text = std::fs::read_to_string(&connection_file)
                 .with_context(|| format!("reading the connection file {}", connection_file.display()))?;
@@ -139,10 +139,8 @@ fn main() -> anyhow::Result<()> {
             let private = template::PrivateDir::plan(&data_dir);
             // SAFETY: no other thread runs yet.
             unsafe { set_kernel_env(&private) };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             runtime.block_on(server::run(connection, server::KernelOptions { data_dir }))?;
             // Leave without waiting on blocked socket tasks.
             std::process::exit(0)

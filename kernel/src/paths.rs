@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Where `fireside install` puts the kernelspec and its data.
 #[derive(Debug, Clone)]
-pub enum Prefix {
+pub enum InstallLocation {
     /// The user's Jupyter data directory (the default).
     User,
     /// The active Python environment (`sys.prefix`), e.g. a virtualenv.
@@ -16,9 +16,8 @@ pub enum Prefix {
 
 fn python_prefix() -> anyhow::Result<PathBuf> {
     for python in ["python3", "python"] {
-        if let Ok(output) = std::process::Command::new(python)
-            .args(["-c", "import sys; print(sys.prefix)"])
-            .output()
+        if let Ok(output) =
+            std::process::Command::new(python).args(["-c", "import sys; print(sys.prefix)"]).output()
             && output.status.success()
         {
             return Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
@@ -27,16 +26,16 @@ fn python_prefix() -> anyhow::Result<PathBuf> {
     bail!("--sys-prefix needs the Python that runs Jupyter on PATH (activate its virtual environment first)")
 }
 
-fn prefix_dir(prefix: &Prefix) -> anyhow::Result<Option<PathBuf>> {
+fn prefix_dir(prefix: &InstallLocation) -> anyhow::Result<Option<PathBuf>> {
     Ok(match prefix {
-        Prefix::User => None,
-        Prefix::SysPrefix => Some(python_prefix()?),
-        Prefix::Dir(dir) => Some(dir.clone()),
+        InstallLocation::User => None,
+        InstallLocation::SysPrefix => Some(python_prefix()?),
+        InstallLocation::Dir(dir) => Some(dir.clone()),
     })
 }
 
 /// The directory holding `kernels/<name>/kernel.json`.
-pub fn kernelspec_dir(prefix: &Prefix) -> anyhow::Result<PathBuf> {
+pub fn kernelspec_dir(prefix: &InstallLocation) -> anyhow::Result<PathBuf> {
     if let Some(dir) = prefix_dir(prefix)? {
         return Ok(dir.join("share/jupyter/kernels"));
     }
@@ -52,7 +51,7 @@ pub fn kernelspec_dir(prefix: &Prefix) -> anyhow::Result<PathBuf> {
 }
 
 /// fireside's own files: the kernel binary, the cell template, history.
-pub fn data_dir(prefix: &Prefix) -> anyhow::Result<PathBuf> {
+pub fn data_dir(prefix: &InstallLocation) -> anyhow::Result<PathBuf> {
     if let Some(dir) = prefix_dir(prefix)? {
         return Ok(dir.join("share/fireside"));
     }

@@ -7,7 +7,7 @@ use crate::evaluator::{self, EvaluatorHandle, Request};
 use crate::history::History;
 use crate::interrupt::Interrupter;
 use crate::wire::{Message, Signer};
-use crate::{completeness, PROTOCOL_VERSION};
+use crate::{PROTOCOL_VERSION, completeness};
 use bytes::Bytes;
 use jupyter_protocol::{
     CodeMirrorMode, CommInfoReply, ConnectionInfo, HelpLink, InterruptReply, IsCompleteRequest,
@@ -77,12 +77,7 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     let (shell_tx, shell_rx) = unbounded_channel();
     let (control_tx, control_rx) = unbounded_channel();
     let (stdin_tx, stdin_rx) = unbounded_channel();
-    let outbox = Outbox {
-        iopub: iopub_tx,
-        shell: shell_tx,
-        control: control_tx,
-        stdin: stdin_tx,
-    };
+    let outbox = Outbox { iopub: iopub_tx, shell: shell_tx, control: control_tx, stdin: stdin_tx };
 
     let (shell_send, shell_recv) = shell.split();
     let (control_send, control_recv) = control.split();
@@ -100,11 +95,7 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     });
 
     let session = uuid::Uuid::new_v4().to_string();
-    let _ = outbox.iopub.send(Message::orphan(
-        "status",
-        &session,
-        json!({ "execution_state": "starting" }),
-    ));
+    let _ = outbox.iopub.send(Message::orphan("status", &session, json!({ "execution_state": "starting" })));
 
     let history = Arc::new(History::open(&options.data_dir));
     let interrupter = Arc::new(Interrupter::new());
@@ -118,13 +109,8 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     });
 
     let (shutdown_tx, mut shutdown_rx) = unbounded_channel::<()>();
-    let shared = Arc::new(Shared {
-        outbox: outbox.clone(),
-        evaluator,
-        history,
-        interrupter,
-        shutdown: shutdown_tx,
-    });
+    let shared =
+        Arc::new(Shared { outbox: outbox.clone(), evaluator, history, interrupter, shutdown: shutdown_tx });
 
     tokio::spawn(serve(shell_recv, signer.clone(), shared.clone(), Socket_::Shell));
     tokio::spawn(serve(control_recv, signer.clone(), shared.clone(), Socket_::Control));
@@ -240,11 +226,7 @@ fn handle(shared: &Shared, request: Message, which: Socket_) {
             let restart = serde_json::from_value::<ShutdownRequest>(request.content.clone())
                 .map(|r| r.restart)
                 .unwrap_or(false);
-            reply(to_json(ShutdownReply {
-                restart,
-                status: ReplyStatus::Ok,
-                error: None,
-            }));
+            reply(to_json(ShutdownReply { restart, status: ReplyStatus::Ok, error: None }));
             outbox.status(&request, "idle");
             let _ = shared.shutdown.send(());
             return;
@@ -288,14 +270,8 @@ pub fn kernel_info() -> KernelInfoReply {
             env!("CARGO_PKG_VERSION")
         ),
         help_links: vec![
-            HelpLink {
-                text: "The Rust book".to_owned(),
-                url: "https://doc.rust-lang.org/book/".to_owned(),
-            },
-            HelpLink {
-                text: "burn".to_owned(),
-                url: "https://burn.dev/".to_owned(),
-            },
+            HelpLink { text: "The Rust book".to_owned(), url: "https://doc.rust-lang.org/book/".to_owned() },
+            HelpLink { text: "burn".to_owned(), url: "https://burn.dev/".to_owned() },
         ],
         debugger: false,
         error: None,

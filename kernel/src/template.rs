@@ -55,21 +55,13 @@ pub enum TemplateError {
     #[error("the template in {dir} is unreadable ({reason}): run `fireside install` again")]
     Corrupt { dir: PathBuf, reason: String },
     #[error("{action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    Io { action: &'static str, path: PathBuf, source: io::Error },
     #[error("FIRESIDE_PRIVATE_DIR is not set: the kernel sets it before starting the evaluator")]
     NoPrivateDir,
 }
 
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> TemplateError + 'a {
-    move |source| TemplateError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
+    move |source| TemplateError::Io { action, path: path.to_owned(), source }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -206,14 +198,14 @@ fn copy_keeping_mtime(source: &Path, dest: &Path) -> Result<(), TemplateError> {
 /// crate or to cargo's bookkeeping (rewritten in place, must be copied).
 fn is_shared_artifact(path: &Path) -> bool {
     let in_artifact_dir = path.ancestors().any(|dir| {
-        matches!(
-            dir.file_name().and_then(|n| n.to_str()),
-            Some("deps" | "build" | ".fingerprint")
-        )
+        matches!(dir.file_name().and_then(|n| n.to_str()), Some("deps" | "build" | ".fingerprint"))
     });
     let belongs_to_cell = path.iter().any(|part| {
         let part = part.to_string_lossy();
-        part.starts_with("ctx-") || part.starts_with("libctx") || part.starts_with("code_") || part == "incremental"
+        part.starts_with("ctx-")
+            || part.starts_with("libctx")
+            || part.starts_with("code_")
+            || part == "incremental"
     });
     in_artifact_dir && !belongs_to_cell
 }
@@ -228,18 +220,12 @@ impl PrivateDir {
     /// The directory for a new kernel under `data_dir/kernels`.
     pub fn plan(data_dir: &Path) -> PrivateDir {
         let id = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().to_string()[..8]);
-        PrivateDir {
-            root: data_dir.join("kernels").join(id),
-            created: false,
-        }
+        PrivateDir { root: data_dir.join("kernels").join(id), created: false }
     }
 
     pub fn from_env() -> Result<PrivateDir, TemplateError> {
         let root = std::env::var_os("FIRESIDE_PRIVATE_DIR").ok_or(TemplateError::NoPrivateDir)?;
-        Ok(PrivateDir {
-            root: PathBuf::from(root),
-            created: false,
-        })
+        Ok(PrivateDir { root: PathBuf::from(root), created: false })
     }
 
     pub fn root(&self) -> &Path {
@@ -273,10 +259,8 @@ impl PrivateDir {
     fn info(&self) -> Result<TemplateInfo, TemplateError> {
         let path = self.root.join(INFO_FILE);
         let text = fs::read_to_string(&path).map_err(io_error("reading", &path))?;
-        serde_json::from_str(&text).map_err(|error| TemplateError::Corrupt {
-            dir: self.root.clone(),
-            reason: error.to_string(),
-        })
+        serde_json::from_str(&text)
+            .map_err(|error| TemplateError::Corrupt { dir: self.root.clone(), reason: error.to_string() })
     }
 
     pub fn preload_code(&self) -> Result<String, TemplateError> {
@@ -323,7 +307,8 @@ fn copy_template(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result
 fn remove_stale_kernel_dirs(kernels: &Path) {
     let Ok(entries) = fs::read_dir(kernels) else { return };
     for entry in entries.flatten() {
-        let pid = fs::read_to_string(entry.path().join("pid")).ok().and_then(|p| p.trim().parse::<i32>().ok());
+        let pid =
+            fs::read_to_string(entry.path().join("pid")).ok().and_then(|p| p.trim().parse::<i32>().ok());
         let alive = pid.is_some_and(|pid| unsafe { libc::kill(pid, 0) } == 0);
         if !alive {
             let _ = fs::remove_dir_all(entry.path());

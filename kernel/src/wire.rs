@@ -21,10 +21,7 @@ pub enum WireError {
     #[error("the HMAC signature does not match: check the key in the connection file")]
     BadSignature,
     #[error("frame {frame} is not valid JSON: {source}")]
-    BadJson {
-        frame: &'static str,
-        source: serde_json::Error,
-    },
+    BadJson { frame: &'static str, source: serde_json::Error },
     #[error("unsupported signature scheme {0:?}: only hmac-sha256 is implemented")]
     UnsupportedScheme(String),
 }
@@ -44,9 +41,7 @@ impl Signer {
         if scheme != "hmac-sha256" {
             return Err(WireError::UnsupportedScheme(scheme.to_owned()));
         }
-        Ok(Signer {
-            key: Some(key.as_bytes().to_vec()),
-        })
+        Ok(Signer { key: Some(key.as_bytes().to_vec()) })
     }
 
     fn mac(&self, parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
@@ -59,9 +54,7 @@ impl Signer {
     }
 
     pub fn sign(&self, parts: &[&[u8]]) -> String {
-        self.mac(parts)
-            .map(|mac| hex::encode(mac.finalize().into_bytes()))
-            .unwrap_or_default()
+        self.mac(parts).map(|mac| hex::encode(mac.finalize().into_bytes())).unwrap_or_default()
     }
 
     /// Constant-time comparison of the signature a peer sent.
@@ -206,10 +199,7 @@ mod tests {
     fn a_message_signed_with_another_key_is_rejected() {
         let theirs = Signer::new("hmac-sha256", "other").unwrap();
         let ours = Signer::new("hmac-sha256", "secret").unwrap();
-        assert!(matches!(
-            Message::decode(request(&theirs), &ours),
-            Err(WireError::BadSignature)
-        ));
+        assert!(matches!(Message::decode(request(&theirs), &ours), Err(WireError::BadSignature)));
     }
 
     #[test]
@@ -218,19 +208,13 @@ mod tests {
         let mut frames = request(&signer);
         let last = frames.len() - 1;
         frames[last] = Bytes::from_static(b"{\"code\": \"evil\"}");
-        assert!(matches!(
-            Message::decode(frames, &signer),
-            Err(WireError::BadSignature)
-        ));
+        assert!(matches!(Message::decode(frames, &signer), Err(WireError::BadSignature)));
     }
 
     #[test]
     fn frames_without_delimiter_are_rejected() {
         let signer = Signer::new("hmac-sha256", "").unwrap();
         let frames = vec![Bytes::from_static(b"x")];
-        assert!(matches!(
-            Message::decode(frames, &signer),
-            Err(WireError::NoDelimiter(1))
-        ));
+        assert!(matches!(Message::decode(frames, &signer), Err(WireError::NoDelimiter(1))));
     }
 }

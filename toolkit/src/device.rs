@@ -62,9 +62,13 @@ pub struct DeviceInfo {
 /// The choice could not be honoured.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
-    #[error("FIRESIDE_BACKEND={0:?} is not a backend: use wgpu or flex (ndarray is replaced by flex in burn 0.22)")]
+    #[error(
+        "FIRESIDE_BACKEND={0:?} is not a backend: use wgpu or flex (ndarray is replaced by flex in burn 0.22)"
+    )]
     UnknownBackend(String),
-    #[error("FIRESIDE_BACKEND=wgpu, but wgpu finds no adapter: install a Vulkan driver (`apt-get install mesa-vulkan-drivers libvulkan1` for the software one) or use FIRESIDE_BACKEND=flex")]
+    #[error(
+        "FIRESIDE_BACKEND=wgpu, but wgpu finds no adapter: install a Vulkan driver (`apt-get install mesa-vulkan-drivers libvulkan1` for the software one) or use FIRESIDE_BACKEND=flex"
+    )]
     NoAdapter,
 }
 
@@ -90,12 +94,7 @@ pub fn adapters() -> Vec<Adapter> {
         .map(|adapter| {
             let info = adapter.get_info();
             let (kind, hardware) = kind_name(info.device_type);
-            Adapter {
-                name: info.name,
-                kind,
-                api: format!("{:?}", info.backend),
-                hardware,
-            }
+            Adapter { name: info.name, kind, api: format!("{:?}", info.backend), hardware }
         })
         .collect()
 }
@@ -156,12 +155,7 @@ fn choose() -> Result<DeviceInfo, DeviceError> {
                     ),
                     None => "wgpu finds no adapter".to_owned(),
                 };
-                DeviceInfo {
-                    backend: Backend::Flex,
-                    adapter: None,
-                    reason,
-                    adapters,
-                }
+                DeviceInfo { backend: Backend::Flex, adapter: None, reason, adapters }
             }
         },
     };
@@ -182,10 +176,7 @@ fn chosen() -> &'static Chosen {
             Backend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
             Backend::Flex => Device::flex(),
         };
-        Chosen {
-            info,
-            device: device.autodiff(),
-        }
+        Chosen { info, device: device.autodiff() }
     })
 }
 
@@ -207,14 +198,21 @@ pub fn describe() -> String {
 impl std::fmt::Display for DeviceInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.adapter {
-            Some(adapter) => writeln!(f, "backend: wgpu on {} ({}, {})", adapter.name, adapter.kind, adapter.api)?,
-            None => writeln!(f, "backend: flex (CPU, {} threads)", std::thread::available_parallelism().map_or(1, |n| n.get()))?,
+            Some(adapter) => {
+                writeln!(f, "backend: wgpu on {} ({}, {})", adapter.name, adapter.kind, adapter.api)?
+            }
+            None => writeln!(
+                f,
+                "backend: flex (CPU, {} threads)",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            )?,
         }
         writeln!(f, "why:     {}", self.reason)?;
         if self.adapters.is_empty() {
             write!(f, "adapters: none")
         } else {
-            let list: Vec<String> = self.adapters.iter().map(|a| format!("{} ({}, {})", a.name, a.kind, a.api)).collect();
+            let list: Vec<String> =
+                self.adapters.iter().map(|a| format!("{} ({}, {})", a.name, a.kind, a.api)).collect();
             write!(f, "adapters: {}", list.join("; "))
         }
     }
@@ -226,7 +224,12 @@ impl Rich for DeviceInfo {
             .to_string()
             .lines()
             .filter_map(|line| line.split_once(':'))
-            .map(|(k, v)| format!("<tr><th style=\"text-align:left\">{k}</th><td style=\"text-align:left\">{}</td></tr>", crate::display::escape(v.trim())))
+            .map(|(k, v)| {
+                format!(
+                    "<tr><th style=\"text-align:left\">{k}</th><td style=\"text-align:left\">{}</td></tr>",
+                    crate::display::escape(v.trim())
+                )
+            })
             .collect();
         MimeBundle::text(self.to_string()).with("text/html", format!("<table>{rows}</table>"))
     }

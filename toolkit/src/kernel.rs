@@ -22,8 +22,7 @@ pub struct Interrupted;
 
 fn interrupt_flag() -> Option<&'static PathBuf> {
     static FLAG: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FLAG.get_or_init(|| std::env::var_os("FIRESIDE_INTERRUPT_FILE").map(PathBuf::from))
-        .as_ref()
+    FLAG.get_or_init(|| std::env::var_os("FIRESIDE_INTERRUPT_FILE").map(PathBuf::from)).as_ref()
 }
 
 /// Whether the user has asked the running cell to stop. Cheap (one `stat`):
@@ -69,7 +68,10 @@ pub fn attach() {
                 .map(|s| s.to_string())
                 .or_else(|| info.payload().downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "panic with a non-text payload".to_owned());
-            let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())).unwrap_or_default();
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+                .unwrap_or_default();
             channel::send(&json!({ "type": "panic", "message": message, "location": location }));
         }));
         watch_for_question_mark_errors();
@@ -103,7 +105,9 @@ fn watch_for_question_mark_errors() {
                 for line in reader.split(b'\n').map_while(Result::ok) {
                     let mut chunk = Vec::with_capacity(line.len() + 64);
                     if line == EVCXR_USER_ERROR {
-                        chunk.extend_from_slice(format!("{}{}\n", channel::MARKER, json!({ "type": "user_error" })).as_bytes());
+                        chunk.extend_from_slice(
+                            format!("{}{}\n", channel::MARKER, json!({ "type": "user_error" })).as_bytes(),
+                        );
                     }
                     chunk.extend_from_slice(&line);
                     chunk.push(b'\n');
@@ -120,7 +124,8 @@ fn watch_for_question_mark_errors() {
 /// (and the GPU backend caches) what a notebook's first cells need.
 pub fn warm_up() -> String {
     let device = crate::device::device();
-    let layer = crate::layers::Dense::new(4).activation(crate::activations::Activation::Relu).build(3, &device);
+    let layer =
+        crate::layers::Dense::new(4).activation(crate::activations::Activation::Relu).build(3, &device);
     let input = burn::tensor::Tensor::<2>::ones([2, 3], &device);
     let output = layer.forward(input);
     format!("{} on {}", output.dims().len(), crate::device::describe())

@@ -74,11 +74,17 @@ pub enum Loss {
     MeanSquaredError,
     /// (1/2n) Σ (ŷ − y)²
     HalfMeanSquaredError,
-    BinaryCrossEntropy { from_logits: bool },
+    BinaryCrossEntropy {
+        from_logits: bool,
+    },
     /// One-hot targets.
-    CategoricalCrossEntropy { from_logits: bool },
+    CategoricalCrossEntropy {
+        from_logits: bool,
+    },
     /// Class-index targets.
-    SparseCategoricalCrossEntropy { from_logits: bool },
+    SparseCategoricalCrossEntropy {
+        from_logits: bool,
+    },
 }
 
 impl Loss {

@@ -74,9 +74,11 @@ impl ConfusionMatrix {
             .counts
             .iter()
             .enumerate()
-            .flat_map(|(a, row)| row.iter().enumerate().filter(move |(p, c)| *p != a && **c > 0).map(move |(p, &c)| (a, p, c)))
+            .flat_map(|(a, row)| {
+                row.iter().enumerate().filter(move |(p, c)| *p != a && **c > 0).map(move |(p, &c)| (a, p, c))
+            })
             .collect();
-        mistakes.sort_by(|x, y| y.2.cmp(&x.2));
+        mistakes.sort_by_key(|m| std::cmp::Reverse(m.2));
         mistakes.truncate(n);
         mistakes
     }

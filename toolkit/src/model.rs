@@ -51,6 +51,8 @@ impl Sequential {
 
     /// Adds a layer, creating its weights on the toolkit's device. Panics
     /// with the reason if the layer cannot take the previous layer's output.
+    // Keras's name for it, though not `std::ops::Add`.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, layer: impl Into<LayerSpec>) -> Self {
         self.try_add(layer).unwrap_or_else(|error| panic!("{error}"))
     }
@@ -75,7 +77,8 @@ impl Sequential {
 
     /// The same architecture with fresh weights (for cross-validation, or to load saved weights into).
     pub fn fresh_copy(&self) -> Self {
-        let mut copy = Sequential { shapes: self.shapes.first().cloned().into_iter().collect(), ..Self::new() };
+        let mut copy =
+            Sequential { shapes: self.shapes.first().cloned().into_iter().collect(), ..Self::new() };
         for spec in &self.specs {
             copy = copy.add(spec.clone());
         }
@@ -127,7 +130,8 @@ pub struct Summary {
 }
 
 fn shape_text(shape: &[usize]) -> String {
-    let dims: Vec<String> = std::iter::once("None".to_owned()).chain(shape.iter().map(usize::to_string)).collect();
+    let dims: Vec<String> =
+        std::iter::once("None".to_owned()).chain(shape.iter().map(usize::to_string)).collect();
     format!("({})", dims.join(", "))
 }
 
@@ -155,7 +159,10 @@ impl Rich for Summary {
                 shape_text(shape)
             ));
         }
-        html.push_str(&format!("<tr><th colspan=\"2\" style=\"text-align:left\">Total params</th><th>{}</th></tr></table>", self.total));
+        html.push_str(&format!(
+            "<tr><th colspan=\"2\" style=\"text-align:left\">Total params</th><th>{}</th></tr></table>",
+            self.total
+        ));
         MimeBundle::text(self.to_string()).with("text/html", html)
     }
 }

@@ -48,7 +48,11 @@ impl Optimizer {
 
     /// Keras's Adam: lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7.
     pub fn adam() -> Self {
-        Optimizer { rule: Rule::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }, learning_rate: 1e-3, weight_decay: None }
+        Optimizer {
+            rule: Rule::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+            learning_rate: 1e-3,
+            weight_decay: None,
+        }
     }
 
     /// PyTorch's Adam: lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8.
@@ -58,12 +62,20 @@ impl Optimizer {
 
     /// Keras's RMSprop: lr 0.001, ρ 0.9, no momentum, ε 1e-7.
     pub fn rmsprop() -> Self {
-        Optimizer { rule: Rule::RmsProp { rho: 0.9, momentum: 0.0, epsilon: 1e-7 }, learning_rate: 1e-3, weight_decay: None }
+        Optimizer {
+            rule: Rule::RmsProp { rho: 0.9, momentum: 0.0, epsilon: 1e-7 },
+            learning_rate: 1e-3,
+            weight_decay: None,
+        }
     }
 
     /// PyTorch's RMSprop: lr 0.01, α 0.99, no momentum, ε 1e-8.
     pub fn rmsprop_torch() -> Self {
-        Optimizer { rule: Rule::RmsProp { rho: 0.99, momentum: 0.0, epsilon: 1e-8 }, learning_rate: 1e-2, weight_decay: None }
+        Optimizer {
+            rule: Rule::RmsProp { rho: 0.99, momentum: 0.0, epsilon: 1e-8 },
+            learning_rate: 1e-2,
+            weight_decay: None,
+        }
     }
 
     pub fn learning_rate(mut self, learning_rate: f64) -> Self {

@@ -12,8 +12,8 @@ pub use crate::device::device;
 pub use crate::display::{
     DisplayHandle, ProgressBar, Rich, clear_output, display, html, markdown, png, progress, svg,
 };
-// The traits that let a cell's last expression render richly.
-pub use crate::display::{ShowDebug as _, ShowRich as _};
+// Lets a cell's last expression render richly.
+pub use crate::display::ShowRich as _;
 pub use crate::kernel::interrupted;
 pub use crate::layers::{
     AvgPool2d, Batch, Conv2d, Dense, DenseLayer, Dropout, Flatten, Layer, MaxPool2d, Padding, Regularizer,
@@ -23,5 +23,5 @@ pub use crate::metrics::{self, ConfusionMatrix};
 pub use crate::model::Sequential;
 pub use crate::optimizers::Optimizer;
 pub use crate::plot::{HeatMap, ImageGrid, Plot};
-pub use crate::training::{Evaluation, Fit, History, Metric, Model, Targets};
 pub use crate::tensor_view::{TensorView, Values};
+pub use crate::training::{Evaluation, Fit, History, Metric, Model, Targets};

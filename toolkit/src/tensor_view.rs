@@ -40,7 +40,13 @@ impl TensorView {
             shape: tensor.dims().to_vec(),
             dtype: format!("{:?}", tensor.dtype()).to_lowercase(),
             device: format!("{:?}", tensor.device()),
-            values: tensor.clone().try_into_vec_as::<i64>().unwrap_or_default().into_iter().map(|v| v as f64).collect(),
+            values: tensor
+                .clone()
+                .try_into_vec_as::<i64>()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v as f64)
+                .collect(),
             integer: true,
         }
     }
@@ -51,8 +57,7 @@ impl TensorView {
         } else {
             let text = format!("{value:.4}");
             let trimmed = text.trim_end_matches('0');
-            let trimmed = trimmed.strip_suffix('.').map(|t| format!("{t}.")).unwrap_or_else(|| trimmed.to_owned());
-            trimmed
+            trimmed.strip_suffix('.').map(|t| format!("{t}.")).unwrap_or_else(|| trimmed.to_owned())
         }
     }
 
@@ -90,7 +95,10 @@ impl TensorView {
         for row in 0..rows.min(SHOWN) {
             html.push_str("<tr>");
             for c in 0..columns.min(SHOWN) {
-                html.push_str(&format!("<td style=\"text-align:right\">{}</td>", self.format(self.values[row * columns + c])));
+                html.push_str(&format!(
+                    "<td style=\"text-align:right\">{}</td>",
+                    self.format(self.values[row * columns + c])
+                ));
             }
             if columns > SHOWN {
                 html.push_str("<td>…</td>");
@@ -98,7 +106,11 @@ impl TensorView {
             html.push_str("</tr>");
         }
         if rows > SHOWN {
-            html.push_str(&format!("<tr><td colspan=\"{}\">… {} more rows</td></tr>", columns.min(SHOWN) + 1, rows - SHOWN));
+            html.push_str(&format!(
+                "<tr><td colspan=\"{}\">… {} more rows</td></tr>",
+                columns.min(SHOWN) + 1,
+                rows - SHOWN
+            ));
         }
         html.push_str("</table></div>");
         html

@@ -188,7 +188,8 @@ impl History {
 
     /// The loss curves (training and validation) per epoch.
     pub fn loss_plot(&self) -> Plot {
-        let mut plot = Plot::new("Loss").x_label("epoch").y_label("loss").size(460, 320).curve("train", &self.loss());
+        let mut plot =
+            Plot::new("Loss").x_label("epoch").y_label("loss").size(460, 320).curve("train", &self.loss());
         if !self.val_loss().is_empty() {
             plot = plot.curve("validation", &self.val_loss());
         }
@@ -197,7 +198,11 @@ impl History {
 
     /// The accuracy curves per epoch.
     pub fn accuracy_plot(&self) -> Plot {
-        let mut plot = Plot::new("Accuracy").x_label("epoch").y_label("accuracy").size(460, 320).curve("train", &self.accuracy());
+        let mut plot = Plot::new("Accuracy")
+            .x_label("epoch")
+            .y_label("accuracy")
+            .size(460, 320)
+            .curve("train", &self.accuracy());
         if !self.val_accuracy().is_empty() {
             plot = plot.curve("validation", &self.val_accuracy());
         }
@@ -235,7 +240,10 @@ impl Rich for History {
         }
         html.push_str("</div>");
         if let Some(last) = self.last() {
-            html.push_str(&format!("<pre>{}</pre>", escape(&self.table().lines().last().map(str::to_owned).unwrap_or_default())));
+            html.push_str(&format!(
+                "<pre>{}</pre>",
+                escape(&self.table().lines().last().map(str::to_owned).unwrap_or_default())
+            ));
             let _ = last;
         }
         MimeBundle::text(self.table()).with("text/html", html)
@@ -320,10 +328,18 @@ impl Model {
         match (self.loss, targets) {
             (MeanSquaredError, t) => losses::mse(outputs, classes_as_values(t)),
             (HalfMeanSquaredError, t) => losses::half_mse(outputs, classes_as_values(t)),
-            (BinaryCrossEntropy { from_logits: false }, t) => losses::binary_cross_entropy(outputs, classes_as_values(t)),
-            (BinaryCrossEntropy { from_logits: true }, t) => losses::binary_cross_entropy_with_logits(outputs, classes_as_values(t)),
-            (CategoricalCrossEntropy { from_logits: false }, t) => losses::categorical_cross_entropy(outputs, one_hot(t, classes)),
-            (CategoricalCrossEntropy { from_logits: true }, t) => losses::categorical_cross_entropy_with_logits(outputs, one_hot(t, classes)),
+            (BinaryCrossEntropy { from_logits: false }, t) => {
+                losses::binary_cross_entropy(outputs, classes_as_values(t))
+            }
+            (BinaryCrossEntropy { from_logits: true }, t) => {
+                losses::binary_cross_entropy_with_logits(outputs, classes_as_values(t))
+            }
+            (CategoricalCrossEntropy { from_logits: false }, t) => {
+                losses::categorical_cross_entropy(outputs, one_hot(t, classes))
+            }
+            (CategoricalCrossEntropy { from_logits: true }, t) => {
+                losses::categorical_cross_entropy_with_logits(outputs, one_hot(t, classes))
+            }
             (SparseCategoricalCrossEntropy { from_logits }, Targets::Classes(c)) => {
                 if from_logits {
                     losses::sparse_categorical_cross_entropy_with_logits(outputs, c.clone())
@@ -368,7 +384,11 @@ impl Model {
                 order.shuffle(&mut rng);
             }
             let mut bar = options.live.then(|| {
-                ProgressBar::new(batches_per_epoch).with_label(format!("epoch {}/{}", epoch + 1, options.epochs))
+                ProgressBar::new(batches_per_epoch).with_label(format!(
+                    "epoch {}/{}",
+                    epoch + 1,
+                    options.epochs
+                ))
             });
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
             for (step, chunk) in order.chunks(options.batch_size).take(batches_per_epoch).enumerate() {
@@ -391,7 +411,8 @@ impl Model {
                 loss_sum += batch_loss as f64 * chunk.len() as f64;
                 seen += chunk.len();
                 if track_accuracy {
-                    correct += metrics::accuracy(outputs.detach(), &yb, self.threshold()) as f64 * chunk.len() as f64;
+                    correct += metrics::accuracy(outputs.detach(), &yb, self.threshold()) as f64
+                        * chunk.len() as f64;
                 }
                 if let Some(bar) = bar.as_mut() {
                     let mut postfix = format!("loss {:.4}", loss_sum / seen as f64);
@@ -428,7 +449,10 @@ impl Model {
             }
         }
         if history.interrupted && options.live {
-            println!("Interrupted: training stopped after {} complete epoch(s); the model keeps its weights.", history.epochs.len());
+            println!(
+                "Interrupted: training stopped after {} complete epoch(s); the model keeps its weights.",
+                history.epochs.len()
+            );
         }
         history
     }
@@ -442,7 +466,10 @@ impl Model {
     pub fn evaluate(&self, x: impl Into<Batch>, y: impl Into<Targets>) -> Evaluation {
         let (x, y) = (x.into(), y.into());
         let outputs = predict(self.network(), x);
-        let accuracy = self.metrics.contains(&Metric::Accuracy).then(|| metrics::accuracy(outputs.clone(), &y, self.threshold()));
+        let accuracy = self
+            .metrics
+            .contains(&Metric::Accuracy)
+            .then(|| metrics::accuracy(outputs.clone(), &y, self.threshold()));
         let loss: f32 = self.loss_of(outputs, &y).into_scalar();
         Evaluation { loss, accuracy }
     }
@@ -490,9 +517,16 @@ fn index_tensor(indices: &[usize], like: &Batch) -> Tensor<1, Int> {
 impl Rich for Model {
     fn to_mime(&self) -> MimeBundle {
         let summary = self.summary();
-        let settings = format!("optimizer {} (lr {}), loss {}", self.optimizer.name(), self.optimizer.learning_rate, self.loss.name());
+        let settings = format!(
+            "optimizer {} (lr {}), loss {}",
+            self.optimizer.name(),
+            self.optimizer.learning_rate,
+            self.loss.name()
+        );
         let bundle = summary.to_mime();
-        MimeBundle::text(format!("{}\n{settings}", bundle.plain_text()))
-            .with("text/html", format!("{}<p>{}</p>", bundle.get("text/html").unwrap_or_default(), escape(&settings)))
+        MimeBundle::text(format!("{}\n{settings}", bundle.plain_text())).with(
+            "text/html",
+            format!("{}<p>{}</p>", bundle.get("text/html").unwrap_or_default(), escape(&settings)),
+        )
     }
 }

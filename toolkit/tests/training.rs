@@ -26,7 +26,8 @@ fn a_sequential_model_learns_a_separable_problem() {
         Loss::SparseCategoricalCrossEntropy { from_logits: false },
         &[Metric::Accuracy],
     );
-    let history = model.fit(x.clone(), y.clone(), Fit::epochs(20).batch_size(32).validation_split(0.2).quiet());
+    let history =
+        model.fit(x.clone(), y.clone(), Fit::epochs(20).batch_size(32).validation_split(0.2).quiet());
     assert_eq!(history.epochs.len(), 20);
     assert!(history.loss()[19] < history.loss()[0], "the loss goes down");
     let result = model.evaluate(x, y);
@@ -62,7 +63,11 @@ fn a_layer_that_cannot_take_its_input_says_what_to_do() {
 #[test]
 fn weights_survive_a_save_and_load() {
     let (x, y) = separable_data(128);
-    let mut model = classifier().compile(Optimizer::adam(), Loss::SparseCategoricalCrossEntropy { from_logits: false }, &[]);
+    let mut model = classifier().compile(
+        Optimizer::adam(),
+        Loss::SparseCategoricalCrossEntropy { from_logits: false },
+        &[],
+    );
     model.fit(x.clone(), y, Fit::epochs(2).quiet());
     let path = std::env::temp_dir().join(format!("fireside-model-{}", std::process::id()));
     model.save(&path).unwrap();

@@ -18,7 +18,7 @@ mod rich;
 pub use channel::in_kernel;
 pub(crate) use progress::escape;
 pub use progress::{Progress, ProgressBar, progress};
-pub use rich::{Html, Markdown, MimeBundle, Png, Rich, ShowDebug, ShowRich, Svg, html, markdown, png, svg};
+pub use rich::{Html, Markdown, MimeBundle, Png, Rich, ShowRich, Svg, html, markdown, png, svg};
 
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,11 +62,7 @@ impl DisplayHandle {
 /// display(&html("<i>hello</i>"));
 /// ```
 pub fn display(value: &(impl Rich + ?Sized)) -> DisplayHandle {
-    let id = format!(
-        "fireside-{}-{}",
-        std::process::id(),
-        NEXT_DISPLAY.fetch_add(1, Ordering::Relaxed)
-    );
+    let id = format!("fireside-{}-{}", std::process::id(), NEXT_DISPLAY.fetch_add(1, Ordering::Relaxed));
     let bundle = value.to_mime();
     let event = json!({ "type": "display", "data": bundle.to_json(), "display_id": id });
     if !channel::send(&event) {

@@ -155,9 +155,8 @@ impl Rich for ProgressView {
         let filled = (self.fraction.unwrap_or(0.0) * width as f64).round() as usize;
         let bar = format!("{}{}", "█".repeat(filled), " ".repeat(width - filled));
         let percent = self.fraction.map(|f| format!("{:3.0}%", f * 100.0)).unwrap_or_default();
-        let text = format!("{} {percent}|{bar}| {counts} [{timing}] {}", self.label, self.postfix)
-            .trim()
-            .to_owned();
+        let text =
+            format!("{} {percent}|{bar}| {counts} [{timing}] {}", self.label, self.postfix).trim().to_owned();
         let html = format!(
             "<div style=\"font-family:monospace;display:flex;gap:0.6em;align-items:center\">\
              <span>{}</span><progress value=\"{}\" max=\"{}\" style=\"width:16em\"></progress>\

@@ -3,7 +3,6 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::fmt::Debug;
 
 /// The representations of one value, keyed by MIME type; the frontend
 /// picks the richest it can show. Images are base64 text.
@@ -35,7 +34,9 @@ impl MimeBundle {
     }
 
     pub(crate) fn to_json(&self) -> Value {
-        Value::Object(self.data.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+        Value::Object(
+            self.data.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
+        )
     }
 
     /// Writes the bundle the way evcxr reads a cell's final value.
@@ -71,10 +72,10 @@ impl<T: Rich + ?Sized> Rich for &T {
     }
 }
 
-/// How evcxr shows a cell's last expression: it calls `.evcxr_display()`.
-/// Rich values answer here; the by-`&mut` receiver of [`ShowDebug`] makes
-/// Rust pick this one first, so rich types render richly and everything
-/// else with `Debug`, both in one compilation.
+/// How evcxr shows a cell's last expression: it calls `.evcxr_display()`
+/// and, when the value has no such method, falls back to `Debug`. With this
+/// trait in scope (the prelude imports it), every [`Rich`] value renders
+/// richly.
 pub trait ShowRich {
     fn evcxr_display(&self);
 }
@@ -82,17 +83,6 @@ pub trait ShowRich {
 impl<T: Rich + ?Sized> ShowRich for T {
     fn evcxr_display(&self) {
         self.to_mime().send_as_cell_result();
-    }
-}
-
-/// The `Debug` fallback for a cell's last expression (see [`ShowRich`]).
-pub trait ShowDebug {
-    fn evcxr_display(&mut self);
-}
-
-impl<T: Debug + ?Sized> ShowDebug for T {
-    fn evcxr_display(&mut self) {
-        MimeBundle::text(format!("{self:?}")).send_as_cell_result();
     }
 }
 

@@ -62,7 +62,10 @@ impl Batch {
     pub fn into_flat(self) -> Tensor<2> {
         match self {
             Batch::Flat(t) => t,
-            other => panic!("expected a batch of feature vectors (N, features), got shape {:?}: add Flatten", other.dims()),
+            other => panic!(
+                "expected a batch of feature vectors (N, features), got shape {:?}: add Flatten",
+                other.dims()
+            ),
         }
     }
 }

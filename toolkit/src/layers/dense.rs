@@ -27,13 +27,7 @@ pub struct Dense {
 
 impl Dense {
     pub fn new(units: usize) -> Self {
-        Dense {
-            units,
-            activation: Activation::Linear,
-            use_bias: true,
-            regularizer: None,
-            input_shape: None,
-        }
+        Dense { units, activation: Activation::Linear, use_bias: true, regularizer: None, input_shape: None }
     }
 
     pub fn activation(mut self, activation: Activation) -> Self {

@@ -23,6 +23,7 @@ pub use flatten::{Flatten, FlattenLayer};
 pub use pool::{AvgPool2d, AvgPool2dLayer, MaxPool2d, MaxPool2dLayer};
 pub use regularizer::Regularizer;
 
+use crate::activations::Activation;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
@@ -38,11 +39,17 @@ pub enum Padding {
 /// A layer that cannot be built on the shape it is given.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LayerError {
-    #[error("{layer} expects {expected}, but its input has shape {got:?}; add Flatten (or fix input_shape) before it")]
+    #[error(
+        "{layer} expects {expected}, but its input has shape {got:?}; add Flatten (or fix input_shape) before it"
+    )]
     WrongRank { layer: &'static str, expected: &'static str, got: Vec<usize> },
-    #[error("{layer}: the input ({size} pixels) is smaller than the window ({window}); use Padding::Same or a smaller kernel")]
+    #[error(
+        "{layer}: the input ({size} pixels) is smaller than the window ({window}); use Padding::Same or a smaller kernel"
+    )]
     TooSmall { layer: &'static str, size: usize, window: usize },
-    #[error("the first layer needs an input shape, e.g. `.input_shape([1, 28, 28])` (Keras's input_shape=...), or use Sequential::with_input")]
+    #[error(
+        "the first layer needs an input shape, e.g. `.input_shape([1, 28, 28])` (Keras's input_shape=...), or use Sequential::with_input"
+    )]
     NoInputShape,
 }
 
@@ -55,6 +62,7 @@ pub enum LayerSpec {
     AvgPool2d(AvgPool2d),
     Flatten(Flatten),
     Dropout(Dropout),
+    Activation(Activation),
 }
 
 macro_rules! spec_from {
@@ -66,7 +74,7 @@ macro_rules! spec_from {
         }
     )*};
 }
-spec_from!(Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout);
+spec_from!(Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, Activation);
 
 impl LayerSpec {
     /// The input shape the layer declares (only the first layer needs one).
@@ -86,7 +94,7 @@ impl LayerSpec {
             LayerSpec::MaxPool2d(p) => p.output_shape(input),
             LayerSpec::AvgPool2d(p) => p.output_shape(input),
             LayerSpec::Flatten(f) => f.output_shape(input),
-            LayerSpec::Dropout(_) => Ok(input.to_vec()),
+            LayerSpec::Dropout(_) | LayerSpec::Activation(_) => Ok(input.to_vec()),
         }
     }
 
@@ -99,6 +107,7 @@ impl LayerSpec {
             LayerSpec::AvgPool2d(p) => Layer::AvgPool2d(p.build(input)?),
             LayerSpec::Flatten(f) => Layer::Flatten(f.build(input)?),
             LayerSpec::Dropout(d) => Layer::Dropout(d.build()),
+            LayerSpec::Activation(a) => Layer::Activation(ActivationLayer { activation: *a }),
         })
     }
 }
@@ -112,6 +121,14 @@ pub enum Layer {
     AvgPool2d(AvgPool2dLayer),
     Flatten(FlattenLayer),
     Dropout(DropoutLayer),
+    Activation(ActivationLayer),
+}
+
+/// An activation on its own, as Keras's `Activation('relu')` layer.
+#[derive(Module, Debug)]
+pub struct ActivationLayer {
+    #[module(skip)]
+    pub activation: Activation,
 }
 
 impl Layer {
@@ -124,6 +141,7 @@ impl Layer {
             Layer::AvgPool2d(_) => "AveragePooling2D",
             Layer::Flatten(_) => "Flatten",
             Layer::Dropout(_) => "Dropout",
+            Layer::Activation(_) => "Activation",
         }
     }
 
@@ -140,6 +158,9 @@ impl Layer {
             (Layer::Dropout(l), Batch::Flat(t)) => Batch::Flat(l.dropout.forward(t)),
             (Layer::Dropout(l), Batch::Sequence(t)) => Batch::Sequence(l.dropout.forward(t)),
             (Layer::Dropout(l), Batch::Images(t)) => Batch::Images(l.dropout.forward(t)),
+            (Layer::Activation(l), Batch::Flat(t)) => Batch::Flat(l.activation.apply(t)),
+            (Layer::Activation(l), Batch::Sequence(t)) => Batch::Sequence(l.activation.apply(t)),
+            (Layer::Activation(l), Batch::Images(t)) => Batch::Images(l.activation.apply(t)),
             (layer, x) => panic!("{} cannot take a batch of shape {:?}", layer.kind(), x.dims()),
         }
     }

@@ -3,10 +3,17 @@
 use super::LayerError;
 use super::conv2d::image_shape;
 use burn::module::Module;
-use burn::nn::pool::{AvgPool2d as BurnAvgPool2d, AvgPool2dConfig, MaxPool2d as BurnMaxPool2d, MaxPool2dConfig};
+use burn::nn::pool::{
+    AvgPool2d as BurnAvgPool2d, AvgPool2dConfig, MaxPool2d as BurnMaxPool2d, MaxPool2dConfig,
+};
 use burn::tensor::Tensor;
 
-fn pooled(layer: &'static str, input: &[usize], size: [usize; 2], strides: [usize; 2]) -> Result<Vec<usize>, LayerError> {
+fn pooled(
+    layer: &'static str,
+    input: &[usize],
+    size: [usize; 2],
+    strides: [usize; 2],
+) -> Result<Vec<usize>, LayerError> {
     let [channels, height, width] = image_shape(layer, input)?;
     let side = |n: usize, k: usize, s: usize| {
         if n >= k { Ok((n - k) / s + 1) } else { Err(LayerError::TooSmall { layer, size: n, window: k }) }

@@ -17,6 +17,8 @@ use plotters::prelude::*;
 enum Kind {
     Line,
     Points,
+    /// Bars of the given width centred on xs.
+    Bars(f32),
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +99,37 @@ impl Plot {
 
     /// Adds points without lines.
     pub fn scatter(mut self, label: impl Into<String>, xs: &[f32], ys: &[f32]) -> Self {
-        self.series.push(Series { label: label.into(), kind: Kind::Points, xs: xs.to_vec(), ys: ys.to_vec() });
+        self.series.push(Series {
+            label: label.into(),
+            kind: Kind::Points,
+            xs: xs.to_vec(),
+            ys: ys.to_vec(),
+        });
+        self
+    }
+
+    /// Adds a histogram of `values` in `bins` equal-width bins.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// Plot::new("weights").x_label("value").y_label("count").histogram("layer 1", &[0.1, 0.2, 0.2, 0.9], 4);
+    /// ```
+    pub fn histogram(mut self, label: impl Into<String>, values: &[f32], bins: usize) -> Self {
+        let bins = bins.max(1);
+        let finite: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let low = finite.iter().copied().fold(f32::INFINITY, f32::min);
+        let high = finite.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let (low, high) =
+            if low.is_finite() && high > low { (low, high) } else { (low.min(0.0), low.max(0.0) + 1.0) };
+        let width = (high - low) / bins as f32;
+        let mut counts = vec![0f32; bins];
+        for v in finite {
+            let bin = (((v - low) / width) as usize).min(bins - 1);
+            counts[bin] += 1.0;
+        }
+        let centres: Vec<f32> = (0..bins).map(|b| low + (b as f32 + 0.5) * width).collect();
+        self.y_range.get_or_insert((0.0, counts.iter().copied().fold(1.0, f32::max) * 1.05));
+        self.series.push(Series { label: label.into(), kind: Kind::Bars(width), xs: centres, ys: counts });
         self
     }
 
@@ -111,7 +143,8 @@ impl Plot {
         let xs = self.series.iter().flat_map(|s| s.xs.iter()).filter(finite);
         let ys = self.series.iter().flat_map(|s| s.ys.iter()).filter(finite);
         let span = |values: &mut dyn Iterator<Item = &f32>| {
-            let (lo, hi) = values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let (lo, hi) =
+                values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
             if !lo.is_finite() {
                 (0.0, 1.0)
             } else if hi - lo < 1e-12 {
@@ -141,9 +174,19 @@ impl Plot {
         svg
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         root.fill(&WHITE)?;
-        let ((x0, x1), (y0, y1)) = self.bounds();
+        let ((mut x0, mut x1), (y0, y1)) = self.bounds();
+        // Bars extend half a width beyond their centres.
+        for series in &self.series {
+            if let Kind::Bars(width) = series.kind {
+                x0 = x0.min(series.xs.first().copied().unwrap_or(x0) - width / 2.0);
+                x1 = x1.max(series.xs.last().copied().unwrap_or(x1) + width / 2.0);
+            }
+        }
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 20))
             .margin(12)
@@ -158,15 +201,23 @@ impl Plot {
             .draw()?;
         for (index, series) in self.series.iter().enumerate() {
             let color = COLORS[index % COLORS.len()];
-            let points = series.xs.iter().zip(&series.ys).map(|(&x, &y)| (x, y)).filter(|(x, y)| x.is_finite() && y.is_finite());
+            let points = series
+                .xs
+                .iter()
+                .zip(&series.ys)
+                .map(|(&x, &y)| (x, y))
+                .filter(|(x, y)| x.is_finite() && y.is_finite());
             let drawn = match series.kind {
                 Kind::Line => chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?,
                 Kind::Points => chart.draw_series(points.map(|p| Circle::new(p, 3, color.filled())))?,
+                Kind::Bars(width) => chart.draw_series(points.map(|(x, y)| {
+                    Rectangle::new([(x - width / 2.0, 0.0), (x + width / 2.0, y)], color.mix(0.7).filled())
+                }))?,
             };
             if !series.label.is_empty() {
-                drawn.label(series.label.as_str()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
+                drawn
+                    .label(series.label.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
             }
         }
         if self.series.iter().any(|s| !s.label.is_empty()) {
@@ -183,7 +234,8 @@ impl Plot {
 impl Rich for Plot {
     fn to_mime(&self) -> MimeBundle {
         let names: Vec<&str> = self.series.iter().map(|s| s.label.as_str()).collect();
-        MimeBundle::text(format!("<Plot \"{}\": {}>", self.title, names.join(", "))).with("image/svg+xml", self.to_svg())
+        MimeBundle::text(format!("<Plot \"{}\": {}>", self.title, names.join(", ")))
+            .with("image/svg+xml", self.to_svg())
     }
 }
 
@@ -193,7 +245,8 @@ mod tests {
 
     #[test]
     fn a_plot_renders_its_title_labels_and_legend() {
-        let svg = Plot::new("Loss").x_label("epoch").y_label("loss").curve("train", &[1.0, 0.5, 0.25]).to_svg();
+        let svg =
+            Plot::new("Loss").x_label("epoch").y_label("loss").curve("train", &[1.0, 0.5, 0.25]).to_svg();
         assert!(svg.starts_with("<svg"));
         for text in ["Loss", "epoch", "loss", "train"] {
             assert!(svg.contains(text), "{text} missing");

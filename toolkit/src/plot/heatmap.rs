@@ -72,22 +72,54 @@ impl HeatMap {
                 let t = (v - min) / span;
                 let shade = (255.0 - t * 200.0) as u8;
                 let (x, y) = (left + c * cell, top + r * cell);
-                let _ = write!(svg, "<rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" fill=\"rgb({shade},{shade},255)\" stroke=\"white\"/>");
+                let _ = write!(
+                    svg,
+                    "<rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" fill=\"rgb({shade},{shade},255)\" stroke=\"white\"/>"
+                );
                 if cell >= 30 {
                     let text = if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.2}") };
                     let colour = if t > 0.6 { "white" } else { "black" };
-                    let _ = write!(svg, "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{colour}\">{text}</text>", x + cell / 2, y + cell / 2 + 4);
+                    let _ = write!(
+                        svg,
+                        "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{colour}\">{text}</text>",
+                        x + cell / 2,
+                        y + cell / 2 + 4
+                    );
                 }
             }
         }
         for (c, label) in self.column_labels.iter().enumerate() {
-            let _ = write!(svg, "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>", left + c * cell + cell / 2, top - 6, escape(label));
+            let _ = write!(
+                svg,
+                "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+                left + c * cell + cell / 2,
+                top - 6,
+                escape(label)
+            );
         }
         for (r, label) in self.row_labels.iter().enumerate() {
-            let _ = write!(svg, "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>", left - 6, top + r * cell + cell / 2 + 4, escape(label));
+            let _ = write!(
+                svg,
+                "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+                left - 6,
+                top + r * cell + cell / 2 + 4,
+                escape(label)
+            );
         }
-        let _ = write!(svg, "<text x=\"{}\" y=\"{}\" font-size=\"13\" text-anchor=\"middle\">{}</text>", left + columns * cell / 2, top + rows * cell + 30, escape(&self.x_name));
-        let _ = write!(svg, "<text x=\"14\" y=\"{}\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 14 {})\">{}</text>", top + rows * cell / 2, top + rows * cell / 2, escape(&self.y_name));
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+            left + columns * cell / 2,
+            top + rows * cell + 30,
+            escape(&self.x_name)
+        );
+        let _ = write!(
+            svg,
+            "<text x=\"14\" y=\"{}\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 14 {})\">{}</text>",
+            top + rows * cell / 2,
+            top + rows * cell / 2,
+            escape(&self.y_name)
+        );
         svg.push_str("</svg>");
         svg
     }
@@ -95,7 +127,12 @@ impl HeatMap {
 
 impl Rich for HeatMap {
     fn to_mime(&self) -> MimeBundle {
-        MimeBundle::text(format!("<HeatMap \"{}\" {}x{}>", self.title, self.values.len(), self.values.first().map_or(0, Vec::len)))
-            .with("image/svg+xml", self.to_svg())
+        MimeBundle::text(format!(
+            "<HeatMap \"{}\" {}x{}>",
+            self.title,
+            self.values.len(),
+            self.values.first().map_or(0, Vec::len)
+        ))
+        .with("image/svg+xml", self.to_svg())
     }
 }

@@ -47,7 +47,13 @@ impl ImageGrid {
     }
 
     /// Adds a colour image given channels-first (3, H, W) values in [0, 1].
-    pub fn rgb_channels_first(mut self, height: usize, width: usize, pixels: &[f32], caption: impl Into<String>) -> Self {
+    pub fn rgb_channels_first(
+        mut self,
+        height: usize,
+        width: usize,
+        pixels: &[f32],
+        caption: impl Into<String>,
+    ) -> Self {
         let plane = height * width;
         let mut bytes = Vec::with_capacity(plane * 3);
         for i in 0..plane {
@@ -74,7 +80,8 @@ impl ImageGrid {
 
 impl Rich for ImageGrid {
     fn to_mime(&self) -> MimeBundle {
-        let mut html = format!("<div><b>{}</b><div style=\"display:flex;flex-wrap:wrap;gap:6px\">", escape(&self.title));
+        let mut html =
+            format!("<div><b>{}</b><div style=\"display:flex;flex-wrap:wrap;gap:6px\">", escape(&self.title));
         for (png, width, caption) in &self.images {
             let data = base64::engine::general_purpose::STANDARD.encode(png);
             html.push_str(&format!(
@@ -85,6 +92,7 @@ impl Rich for ImageGrid {
         }
         html.push_str("</div></div>");
         let captions: Vec<&str> = self.images.iter().map(|(_, _, c)| c.as_str()).collect();
-        MimeBundle::text(format!("{}: {} images [{}]", self.title, self.images.len(), captions.join(", "))).with("text/html", html)
+        MimeBundle::text(format!("{}: {} images [{}]", self.title, self.images.len(), captions.join(", ")))
+            .with("text/html", html)
     }
 }
