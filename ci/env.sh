@@ -12,5 +12,7 @@ export PATH="$VENV/bin:$PATH"
 # into the virtual environment; keep user-level Jupyter settings out of the way.
 export JUPYTER_PLATFORM_DIRS=1
 export PYDEVD_DISABLE_FILE_VALIDATION=1
+# Vulkan drivers print an error on every adapter query without it.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
 step() { printf '\n== %s  [%s]\n' "$*" "$(date +%H:%M:%S)"; }

@@ -26,8 +26,7 @@ class FiresideKernelTests(jupyter_kernel_test.KernelTests):
     code_hello_world = 'println!("hello, world");'
     code_stderr = 'eprintln!("to stderr");'
     completion_samples = [
-        {"text": "fireside::layers::Den", "matches": {"Dense"}},
-        {"text": "std::collections::Hash", "matches": {"HashMap", "HashSet"}},
+        {"text": "fireside::layers::Den", "matches": {"Dense", "DenseLayer"}},
     ]
     complete_code_samples = ["let x = 1;", "fn f() -> i32 { 1 }", "1 + 2", ":dep rand = \"0.9\""]
     incomplete_code_samples = ["fn f() {", "let x = 1 +", "let s = \"unterminated"]

@@ -56,16 +56,17 @@ def test_a_progress_bar_updates_in_place(kernel):
 
 
 def test_input_asks_the_frontend(kernel):
-    msg_id = kernel.execute('let name = fireside::input("Your name: ");\nformat!("hello {name}")', allow_stdin=True)
+    msg_id = kernel.execute('let name = fireside::input("Your name? ");\nformat!("hello {name}")', allow_stdin=True)
     request = kernel.get_stdin_msg(timeout=120)
     assert request["msg_type"] == "input_request"
-    assert request["content"]["prompt"] == "Your name: "
+    assert request["content"]["prompt"] == "Your name? "
     kernel.input("Ada")
     while True:
         reply = kernel.get_shell_msg(timeout=120)
         if reply["parent_header"]["msg_id"] == msg_id:
             break
     assert reply["content"]["status"] == "ok"
+    assert run(kernel, "name").result_text == '"Ada"'
 
 
 def test_comms_are_answered(kernel):

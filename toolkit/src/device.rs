@@ -185,6 +185,16 @@ pub fn device() -> Device {
     chosen().device.clone()
 }
 
+/// Seeds the device's random numbers (weight initialization, dropout,
+/// `Tensor::random`), so that a notebook gives the same results each run.
+///
+/// ```no_run
+/// fireside::device::seed(42);
+/// ```
+pub fn seed(seed: u64) {
+    device().seed(seed);
+}
+
 /// Which backend and adapter are in use, and why.
 pub fn info() -> DeviceInfo {
     chosen().info.clone()

@@ -3,8 +3,9 @@
 use super::{LayerError, Padding};
 use crate::activations::Activation;
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
+use burn::module::Param;
 use burn::nn::conv::{Conv2d as BurnConv2d, Conv2dConfig};
+use burn::nn::{Initializer, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
 /// A 2-D convolution over (N, C, H, W) images.
@@ -84,13 +85,16 @@ impl Conv2d {
             Padding::Valid => PaddingConfig2d::Valid,
             Padding::Same => PaddingConfig2d::Same,
         };
-        Ok(Conv2dLayer {
-            conv: Conv2dConfig::new([input[0], self.filters], self.kernel_size)
-                .with_stride(self.stride)
-                .with_padding(padding)
-                .init(device),
-            activation: self.activation,
-        })
+        // Keras's initialization: Glorot-uniform kernels, zero biases.
+        let mut conv = Conv2dConfig::new([input[0], self.filters], self.kernel_size)
+            .with_stride(self.stride)
+            .with_padding(padding)
+            .with_initializer(Initializer::XavierUniform { gain: 1.0 })
+            .init(device);
+        if let Some(bias) = &conv.bias {
+            conv.bias = Some(Param::from_tensor(bias.val().zeros_like()));
+        }
+        Ok(Conv2dLayer { conv, activation: self.activation })
     }
 }
 

@@ -4,7 +4,8 @@ use super::{LayerError, Regularizer};
 use crate::activations::Activation;
 use crate::display::{MimeBundle, Rich};
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
+use burn::module::Param;
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
 /// A fully connected layer with `units` outputs.
@@ -52,13 +53,17 @@ impl Dense {
         self
     }
 
-    /// The layer's weights for `inputs` input features (Kaiming-uniform, as burn's Linear).
+    /// The layer's weights for `inputs` input features, initialized as
+    /// Keras does: Glorot-uniform weights, zero biases.
     pub fn build(&self, inputs: usize, device: &Device) -> DenseLayer {
-        DenseLayer {
-            linear: LinearConfig::new(inputs, self.units).with_bias(self.use_bias).init(device),
-            activation: self.activation,
-            regularizer: self.regularizer,
+        let mut linear = LinearConfig::new(inputs, self.units)
+            .with_bias(self.use_bias)
+            .with_initializer(Initializer::XavierUniform { gain: 1.0 })
+            .init(device);
+        if let Some(bias) = &linear.bias {
+            linear.bias = Some(Param::from_tensor(bias.val().zeros_like()));
         }
+        DenseLayer { linear, activation: self.activation, regularizer: self.regularizer }
     }
 
     pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {

@@ -21,90 +21,67 @@ fn pooled(
     Ok(vec![channels, side(height, size[0], strides[0])?, side(width, size[1], strides[1])?])
 }
 
-/// The largest value of each `pool_size` window (stride = pool size, as in Keras).
-///
-/// ```no_run
-/// use fireside::prelude::*;
-/// let pool = MaxPool2d::new(2);   // Keras: MaxPooling2D((2, 2))
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct MaxPool2d {
-    pub pool_size: [usize; 2],
-    pub strides: [usize; 2],
+/// The two pooling layers differ only in the burn module they build.
+macro_rules! pooling_layer {
+    ($(#[$doc:meta])* $spec:ident, $layer:ident, $burn:ident, $config:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $spec {
+            pub pool_size: [usize; 2],
+            pub strides: [usize; 2],
+        }
+
+        impl $spec {
+            /// A square window of `pool_size`, stride = pool size (Keras's default).
+            pub fn new(pool_size: usize) -> Self {
+                $spec { pool_size: [pool_size; 2], strides: [pool_size; 2] }
+            }
+
+            pub fn strides(mut self, strides: usize) -> Self {
+                self.strides = [strides; 2];
+                self
+            }
+
+            pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+                pooled(stringify!($spec), input, self.pool_size, self.strides)
+            }
+
+            pub(crate) fn build(&self, input: &[usize]) -> Result<$layer, LayerError> {
+                self.output_shape(input)?;
+                Ok($layer { pool: $config::new(self.pool_size).with_strides(self.strides).init() })
+            }
+        }
+
+        #[doc = concat!("A built [`", stringify!($spec), "`].")]
+        #[derive(Module, Debug)]
+        pub struct $layer {
+            pub pool: $burn,
+        }
+
+        impl $layer {
+            pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+                self.pool.forward(x)
+            }
+        }
+    };
 }
 
-impl MaxPool2d {
-    pub fn new(pool_size: usize) -> Self {
-        MaxPool2d { pool_size: [pool_size; 2], strides: [pool_size; 2] }
-    }
+pooling_layer!(
+    /// The largest value of each `pool_size` window.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let pool = MaxPool2d::new(2);   // Keras: MaxPooling2D((2, 2))
+    /// ```
+    MaxPool2d, MaxPool2dLayer, BurnMaxPool2d, MaxPool2dConfig
+);
 
-    pub fn strides(mut self, strides: usize) -> Self {
-        self.strides = [strides; 2];
-        self
-    }
-
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
-        pooled("MaxPool2d", input, self.pool_size, self.strides)
-    }
-
-    pub(crate) fn build(&self, input: &[usize]) -> Result<MaxPool2dLayer, LayerError> {
-        self.output_shape(input)?;
-        Ok(MaxPool2dLayer { pool: MaxPool2dConfig::new(self.pool_size).with_strides(self.strides).init() })
-    }
-}
-
-/// A built [`MaxPool2d`].
-#[derive(Module, Debug)]
-pub struct MaxPool2dLayer {
-    pub pool: BurnMaxPool2d,
-}
-
-impl MaxPool2dLayer {
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.pool.forward(x)
-    }
-}
-
-/// The mean of each `pool_size` window (stride = pool size, as in Keras).
-///
-/// ```no_run
-/// use fireside::prelude::*;
-/// let pool = AvgPool2d::new(2);   // Keras: AveragePooling2D((2, 2))
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct AvgPool2d {
-    pub pool_size: [usize; 2],
-    pub strides: [usize; 2],
-}
-
-impl AvgPool2d {
-    pub fn new(pool_size: usize) -> Self {
-        AvgPool2d { pool_size: [pool_size; 2], strides: [pool_size; 2] }
-    }
-
-    pub fn strides(mut self, strides: usize) -> Self {
-        self.strides = [strides; 2];
-        self
-    }
-
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
-        pooled("AvgPool2d", input, self.pool_size, self.strides)
-    }
-
-    pub(crate) fn build(&self, input: &[usize]) -> Result<AvgPool2dLayer, LayerError> {
-        self.output_shape(input)?;
-        Ok(AvgPool2dLayer { pool: AvgPool2dConfig::new(self.pool_size).with_strides(self.strides).init() })
-    }
-}
-
-/// A built [`AvgPool2d`].
-#[derive(Module, Debug)]
-pub struct AvgPool2dLayer {
-    pub pool: BurnAvgPool2d,
-}
-
-impl AvgPool2dLayer {
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.pool.forward(x)
-    }
-}
+pooling_layer!(
+    /// The mean of each `pool_size` window.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let pool = AvgPool2d::new(2);   // Keras: AveragePooling2D((2, 2))
+    /// ```
+    AvgPool2d, AvgPool2dLayer, BurnAvgPool2d, AvgPool2dConfig
+);
