@@ -122,14 +122,18 @@ fn device(report: &mut Report, data_dir: &Path) {
     }
     let result = (|| -> Result<String, String> {
         let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| e.to_string())?;
+        // evcxr waits until someone has read a cell's output: collect it on the side.
+        let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in outputs.stdout.iter() {
+                let _ = lines_tx.send(line);
+            }
+        });
+        std::thread::spawn(move || outputs.stderr.iter().for_each(drop));
         let preload = private.preload_code().map_err(|e| e.to_string())?;
         context.execute(&preload).map_err(|e| e.to_string())?;
         context.execute("println!(\"{}\", fireside::device::describe());").map_err(|e| e.to_string())?;
-        let mut lines = Vec::new();
-        while let Ok(line) = outputs.stdout.recv_timeout(std::time::Duration::from_millis(500)) {
-            lines.push(line);
-        }
-        Ok(lines.join("\n"))
+        Ok(lines_rx.try_iter().collect::<Vec<_>>().join("\n"))
     })();
     match result {
         Ok(text) => {

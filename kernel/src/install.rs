@@ -86,11 +86,9 @@ fn warm_template(data_dir: &Path) -> anyhow::Result<()> {
     println!("building the cell template (reuses the workspace build; the toolkit itself compiles once)...");
     let (mut context, outputs) =
         evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("evcxr could not start: {e}"))?;
-    std::thread::spawn(move || {
-        for line in outputs.stderr.iter() {
-            eprintln!("  {line}")
-        }
-    });
+    // evcxr waits until someone has read a cell's output.
+    std::thread::spawn(move || outputs.stdout.iter().for_each(|line| println!("  {line}")));
+    std::thread::spawn(move || outputs.stderr.iter().for_each(|line| eprintln!("  {line}")));
     context
         .execute(&crate::template::preload_code(&toolkit_dir))
         .map_err(|e| anyhow::anyhow!("building the toolkit for notebooks failed:\n{e}"))?;
