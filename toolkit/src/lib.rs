@@ -58,6 +58,29 @@ fn ask(prompt: &str, command: &str) -> String {
         let _ = writeln!(out, "{command}:{prompt}");
         let _ = out.flush();
     }
+    read_answer()
+}
+
+/// Reads the answer from file descriptor 0 directly: the evaluation loop
+/// holds the lock of `std::io::stdin()` while a cell runs (it shares the
+/// standard library with the cells), and one byte at a time, so that
+/// nothing after the answer is consumed.
+#[cfg(unix)]
+fn read_answer() -> String {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    // SAFETY: fd 0 stays open; ManuallyDrop keeps this handle from closing it.
+    let mut stdin = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
+    let mut line = Vec::new();
+    let mut byte = [0u8];
+    while stdin.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    String::from_utf8_lossy(&line).trim_end_matches('\r').to_owned()
+}
+
+#[cfg(not(unix))]
+fn read_answer() -> String {
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
     line.trim_end_matches(['\n', '\r']).to_owned()
