@@ -6,7 +6,9 @@
 //!   **flex** CPU backend: measured on this project's CNN it trains about 9x
 //!   faster than wgpu on lavapipe, and its first step takes milliseconds
 //!   instead of a minute of shader compilation.
-//! - `FIRESIDE_BACKEND=wgpu|flex` overrides the choice.
+//! - `FIRESIDE_BACKEND=wgpu|flex|ndarray` overrides the choice. `ndarray` is
+//!   burn's older CPU backend (deprecated in burn 0.22, several times slower
+//!   than flex here), kept so that the two can be compared.
 //!
 //! The notebooks' code is the same on every backend:
 //!
@@ -23,10 +25,21 @@ use burn::tensor::wgpu::wgpu;
 use std::sync::OnceLock;
 
 /// Which burn backend computes.
+///
+/// ```
+/// use fireside::device::Backend;
+/// let backend = fireside::device::info().backend;
+/// println!("computing on {backend}");
+/// assert_eq!(Backend::Flex.to_string(), "flex");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// burn's wgpu backend, on a GPU (Vulkan, Metal, DX12).
     Wgpu,
+    /// burn's flex CPU backend.
     Flex,
+    /// burn's older ndarray CPU backend, only on request (`FIRESIDE_BACKEND=ndarray`).
+    NdArray,
 }
 
 impl std::fmt::Display for Backend {
@@ -34,38 +47,66 @@ impl std::fmt::Display for Backend {
         f.write_str(match self {
             Backend::Wgpu => "wgpu",
             Backend::Flex => "flex",
+            Backend::NdArray => "ndarray",
         })
     }
 }
 
 /// A graphics adapter that wgpu can see.
+///
+/// ```no_run
+/// for adapter in fireside::device::adapters() {
+///     println!("{} ({}, {})", adapter.name, adapter.kind, adapter.api);
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Adapter {
+    /// The driver's name for it, such as "NVIDIA GeForce RTX 3060" or "llvmpipe".
     pub name: String,
     /// "discrete GPU", "integrated GPU", "virtual GPU", "software (CPU)" or "other".
     pub kind: &'static str,
     /// The graphics API: Vulkan, Metal, DX12.
     pub api: String,
+    /// Whether it is a real GPU rather than a software rasterizer.
     pub hardware: bool,
 }
 
-/// The device in use and why it was chosen.
+/// The device in use and why it was chosen. As a cell's last expression it
+/// shows as a table.
+///
+/// ```
+/// let info = fireside::device::info();
+/// println!("{} because {}", info.backend, info.reason);
+/// assert!(!info.reason.is_empty());
+/// ```
 #[derive(Debug, Clone)]
 pub struct DeviceInfo {
+    /// The backend chosen.
     pub backend: Backend,
     /// The adapter wgpu computes on, when the backend is wgpu.
     pub adapter: Option<Adapter>,
+    /// Every adapter wgpu found, chosen or not.
     pub adapters: Vec<Adapter>,
+    /// Why this backend was chosen, in words.
     pub reason: String,
 }
 
-/// The choice could not be honoured.
+/// The choice could not be honoured. The first use of the device panics
+/// with this message, which says what to do.
+///
+/// ```
+/// use fireside::device::DeviceError;
+/// let error = DeviceError::UnknownBackend("cuda".to_owned());
+/// assert!(error.to_string().starts_with("FIRESIDE_BACKEND=\"cuda\" is not a backend"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
+    /// `FIRESIDE_BACKEND` names no backend fireside knows.
     #[error(
-        "FIRESIDE_BACKEND={0:?} is not a backend: use wgpu or flex (ndarray is replaced by flex in burn 0.22)"
+        "FIRESIDE_BACKEND={0:?} is not a backend: use wgpu, flex or ndarray, or unset it to let fireside choose"
     )]
     UnknownBackend(String),
+    /// `FIRESIDE_BACKEND=wgpu` was asked for, but there is no adapter to run it on.
     #[error(
         "FIRESIDE_BACKEND=wgpu, but wgpu finds no adapter: install a Vulkan driver (`apt-get install mesa-vulkan-drivers libvulkan1` for the software one) or use FIRESIDE_BACKEND=flex"
     )]
@@ -84,6 +125,11 @@ fn kind_name(kind: wgpu::DeviceType) -> (&'static str, bool) {
 
 /// The adapters of the primary graphics APIs (Vulkan, Metal, DX12). OpenGL
 /// is left out: burn's wgpu backend deadlocks on llvmpipe's OpenGL.
+///
+/// ```no_run
+/// let gpus = fireside::device::adapters().into_iter().filter(|a| a.hardware).count();
+/// println!("{gpus} hardware GPU adapter(s)");
+/// ```
 pub fn adapters() -> Vec<Adapter> {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: wgpu::Backends::PRIMARY,
@@ -128,6 +174,12 @@ fn choose() -> Result<DeviceInfo, DeviceError> {
             backend: Backend::Flex,
             adapter: None,
             reason: "FIRESIDE_BACKEND=flex".to_owned(),
+            adapters,
+        },
+        Some("ndarray") => DeviceInfo {
+            backend: Backend::NdArray,
+            adapter: None,
+            reason: "FIRESIDE_BACKEND=ndarray".to_owned(),
             adapters,
         },
         Some("wgpu") => {
@@ -175,12 +227,23 @@ fn chosen() -> &'static Chosen {
             // The adapter wgpu ranks first is the high-power one we found.
             Backend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
             Backend::Flex => Device::flex(),
+            // Deprecated in burn 0.22 in favour of flex; chosen only on request.
+            #[allow(deprecated)]
+            Backend::NdArray => Device::ndarray(),
         };
         Chosen { info, device: device.autodiff() }
     })
 }
 
-/// The device to create tensors and models on (with autodiff).
+/// The device to create tensors and models on (with autodiff), chosen on
+/// first use: a GPU when there is one, else the CPU. Where PyTorch writes
+/// `torch.zeros(2, 3, device=device)`, pass `&device()`.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let x = Tensor::<2>::zeros([2, 3], &device());
+/// assert_eq!(x.dims(), [2, 3]);
+/// ```
 pub fn device() -> Device {
     chosen().device.clone()
 }
@@ -196,11 +259,24 @@ pub fn seed(seed: u64) {
 }
 
 /// Which backend and adapter are in use, and why.
+///
+/// ```
+/// let info = fireside::device::info();
+/// if let Some(gpu) = &info.adapter {
+///     println!("training on {}", gpu.name);
+/// }
+/// ```
 pub fn info() -> DeviceInfo {
     chosen().info.clone()
 }
 
 /// One line per fact, for `fireside doctor` and notebooks.
+///
+/// ```
+/// let text = fireside::device::describe();
+/// println!("{text}");   // backend: …, why: …, adapters: …
+/// assert!(text.starts_with("backend:"));
+/// ```
 pub fn describe() -> String {
     info().to_string()
 }
@@ -213,7 +289,8 @@ impl std::fmt::Display for DeviceInfo {
             }
             None => writeln!(
                 f,
-                "backend: flex (CPU, {} threads)",
+                "backend: {} (CPU, {} threads)",
+                self.backend,
                 std::thread::available_parallelism().map_or(1, |n| n.get())
             )?,
         }

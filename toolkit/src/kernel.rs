@@ -15,7 +15,13 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// The user interrupted the kernel while a loop was running.
+/// The user interrupted the kernel while a loop was running: the error of
+/// [`check_interrupt`]. Its message tells the student nothing was lost.
+///
+/// ```
+/// use fireside::kernel::Interrupted;
+/// assert!(Interrupted.to_string().starts_with("interrupted by the user"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("interrupted by the user (the notebook's Interrupt button); every variable is kept")]
 pub struct Interrupted;
@@ -54,7 +60,12 @@ pub fn check_interrupt() -> Result<(), Interrupted> {
 
 /// Connects the toolkit to the kernel; the kernel runs it when it starts.
 /// Panics become cell errors with their message, and a `?` that ends a
-/// cell is reported as an error. Safe to call more than once.
+/// cell is reported as an error. Safe to call more than once; outside the
+/// kernel it does nothing.
+///
+/// ```no_run
+/// fireside::kernel::attach();   // what the kernel runs at start-up
+/// ```
 pub fn attach() {
     static ATTACHED: OnceLock<()> = OnceLock::new();
     ATTACHED.get_or_init(|| {
@@ -122,6 +133,12 @@ fn watch_for_question_mark_errors() {
 
 /// Builds and runs a small model once, so that `fireside install` compiles
 /// (and the GPU backend caches) what a notebook's first cells need.
+/// Returns the rank of the output and the device description.
+///
+/// ```
+/// let report = fireside::kernel::warm_up();
+/// assert!(report.contains("backend:"));
+/// ```
 pub fn warm_up() -> String {
     let device = crate::device::device();
     let layer =

@@ -43,7 +43,12 @@ pub fn input(prompt: &str) -> String {
     ask(prompt, "EVCXR_INPUT_REQUEST")
 }
 
-/// Like [`input`], with the typed text hidden.
+/// Like [`input`], with the typed text hidden (Python's `getpass.getpass`):
+/// for tokens and passwords that should not stay visible in the notebook.
+///
+/// ```no_run
+/// let token = fireside::password("API token: ");
+/// ```
 pub fn password(prompt: &str) -> String {
     ask(prompt, "EVCXR_INPUT_REQUEST_PASSWORD")
 }

@@ -13,7 +13,16 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
 /// The predicted class of each row: the arg-max of scores, or score ≥
-/// `threshold` for a single output column (binary classification).
+/// `threshold` for a single output column (binary classification). PyTorch:
+/// `outputs.argmax(dim=1)`.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let scores = Tensor::<2>::from_floats([[0.1, 0.9], [0.8, 0.2]], &device());
+/// assert_eq!(metrics::predicted_classes(scores, 0.5).values(), vec![1, 0]);
+/// let probabilities = Tensor::<2>::from_floats([[0.7], [0.2]], &device());
+/// assert_eq!(metrics::predicted_classes(probabilities, 0.5).values(), vec![1, 0]);
+/// ```
 pub fn predicted_classes(outputs: Tensor<2>, threshold: f32) -> Tensor<1, Int> {
     let [_, columns] = outputs.dims();
     if columns == 1 {
@@ -23,7 +32,14 @@ pub fn predicted_classes(outputs: Tensor<2>, threshold: f32) -> Tensor<1, Int> {
     }
 }
 
-/// The class each target names.
+/// The class each target names: class indices as they are, one-hot rows
+/// (or probabilities) by their arg-max.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let one_hot = Tensor::<2>::from_floats([[0.0, 1.0], [1.0, 0.0]], &device());
+/// assert_eq!(metrics::target_classes(&Targets::Values(one_hot)).values(), vec![1, 0]);
+/// ```
 pub fn target_classes(targets: &Targets) -> Tensor<1, Int> {
     match targets {
         Targets::Classes(classes) => classes.clone(),
@@ -31,7 +47,15 @@ pub fn target_classes(targets: &Targets) -> Tensor<1, Int> {
     }
 }
 
-/// The fraction of rows whose predicted class is the target's.
+/// The fraction of rows whose predicted class is the target's (Keras's
+/// `metrics=["accuracy"]`).
+///
+/// ```
+/// use fireside::prelude::*;
+/// let outputs = Tensor::<2>::from_floats([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]], &device());
+/// let targets = Targets::from(Tensor::<1, Int>::from_ints([1, 0, 0], &device()));
+/// assert!((metrics::accuracy(outputs, &targets, 0.5) - 2.0 / 3.0).abs() < 1e-6);
+/// ```
 pub fn accuracy(outputs: Tensor<2>, targets: &Targets, threshold: f32) -> f32 {
     let predicted = predicted_classes(outputs, threshold);
     let n = predicted.dims()[0].max(1);
@@ -39,15 +63,31 @@ pub fn accuracy(outputs: Tensor<2>, targets: &Targets, threshold: f32) -> f32 {
     correct as f32 / n as f32
 }
 
-/// Counts of (actual class, predicted class) pairs.
+/// Counts of (actual class, predicted class) pairs (scikit-learn's
+/// `confusion_matrix`). As a cell's last expression it shows as a table and a heat map.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2);
+/// assert_eq!(matrix.counts, vec![vec![1, 1], vec![0, 1]]);   // one 0 taken for a 1
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfusionMatrix {
     /// `counts[actual][predicted]`
     pub counts: Vec<Vec<usize>>,
+    /// The name of each class, shown on the axes; "0", "1", … unless set.
     pub class_names: Vec<String>,
 }
 
 impl ConfusionMatrix {
+    /// Counts the pairs of `predicted` and `actual` classes, each below `classes`.
+    /// Panics if the two slices differ in length.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3);
+    /// assert_eq!(matrix.counts[0], vec![1, 2, 0]);   // two 0s were predicted as 1s
+    /// ```
     pub fn new(predicted: &[usize], actual: &[usize], classes: usize) -> Self {
         assert_eq!(predicted.len(), actual.len(), "as many predictions as targets");
         let mut counts = vec![vec![0; classes]; classes];
@@ -57,11 +97,25 @@ impl ConfusionMatrix {
         ConfusionMatrix { counts, class_names: (0..classes).map(|c| c.to_string()).collect() }
     }
 
+    /// Names the classes, in class order, for the table and the plot.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let matrix = ConfusionMatrix::new(&[0, 1], &[0, 0], 2).with_class_names(&["cat", "dog"]);
+    /// assert_eq!(matrix.class_names, vec!["cat", "dog"]);
+    /// ```
     pub fn with_class_names(mut self, names: &[impl AsRef<str>]) -> Self {
         self.class_names = names.iter().map(|n| n.as_ref().to_owned()).collect();
         self
     }
 
+    /// The fraction of the counts on the diagonal: correct predictions.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 1], &[0, 1, 0, 1], 2);
+    /// assert_eq!(matrix.accuracy(), 0.75);
+    /// ```
     pub fn accuracy(&self) -> f64 {
         let total: usize = self.counts.iter().flatten().sum();
         let correct: usize = (0..self.counts.len()).map(|c| self.counts[c][c]).sum();
@@ -69,6 +123,12 @@ impl ConfusionMatrix {
     }
 
     /// The most frequent mistakes: (actual, predicted, count), largest first.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3);
+    /// assert_eq!(matrix.top_confusions(1), vec![(0, 1, 2)]);   // 0 taken for 1, twice
+    /// ```
     pub fn top_confusions(&self, n: usize) -> Vec<(usize, usize, usize)> {
         let mut mistakes: Vec<(usize, usize, usize)> = self
             .counts
@@ -84,6 +144,12 @@ impl ConfusionMatrix {
     }
 
     /// The matrix as a heat map: rows are actual classes, columns predicted.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2).with_class_names(&["cat", "dog"]);
+    /// display(&matrix.plot());
+    /// ```
     pub fn plot(&self) -> crate::plot::HeatMap {
         let values = self.counts.iter().map(|row| row.iter().map(|&c| c as f32).collect()).collect();
         crate::plot::HeatMap::new("Confusion matrix", values)

@@ -21,9 +21,19 @@ use crate::layers::{Batch, Layer, LayerError, LayerSpec};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-/// A stack of layers, each feeding the next.
+/// A stack of layers, each feeding the next: Keras's `Sequential`, PyTorch's
+/// `nn.Sequential`. Each layer is built (gets its weights) as it is added.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let model = Sequential::new()
+///     .add(Dense::new(16).activation(Activation::Relu).input_dim(4))
+///     .add(Dense::new(3).activation(Activation::Softmax));
+/// assert_eq!(model.num_params(), (4 * 16 + 16) + (16 * 3 + 3));
+/// ```
 #[derive(Module, Debug)]
 pub struct Sequential {
+    /// The built layers, in order.
     pub layers: Vec<Layer>,
     /// `shapes[0]` is one input example's shape, `shapes[i + 1]` layer i's output.
     #[module(skip)]
@@ -40,17 +50,39 @@ impl Default for Sequential {
 
 impl Sequential {
     /// An empty model; its first layer must declare its input shape.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::new().add(Dense::new(10).input_dim(784));
+    /// assert_eq!(model.layers.len(), 1);
+    /// ```
     pub fn new() -> Self {
         Sequential { layers: Vec::new(), shapes: Vec::new(), specs: Vec::new() }
     }
 
     /// An empty model whose inputs have `shape` (one example, no batch dimension).
+    /// Keras: `Sequential([keras.Input(shape=(784,)), ...])`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([784]).add(Dense::new(10));
+    /// assert_eq!(model.input_shape(), [784]);
+    /// ```
     pub fn with_input(shape: impl Into<Vec<usize>>) -> Self {
         Sequential { shapes: vec![shape.into()], ..Self::new() }
     }
 
     /// Adds a layer, creating its weights on the toolkit's device. Panics
     /// with the reason if the layer cannot take the previous layer's output.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([4])
+    ///     .add(Dense::new(8))   // Keras: model.add(Dense(8))
+    ///     .add(Activation::Relu)
+    ///     .add(Dropout::new(0.5));
+    /// assert_eq!(model.layers.len(), 3);
+    /// ```
     // Keras's name for it, though not `std::ops::Add`.
     #[allow(clippy::should_implement_trait)]
     pub fn add(self, layer: impl Into<LayerSpec>) -> Self {
@@ -58,6 +90,12 @@ impl Sequential {
     }
 
     /// [`add`](Self::add), returning the error instead of panicking.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let result = Sequential::with_input([1, 28, 28]).try_add(Dense::new(10));
+    /// assert!(result.unwrap_err().to_string().contains("add Flatten"));
+    /// ```
     pub fn try_add(self, layer: impl Into<LayerSpec>) -> Result<Self, LayerError> {
         self.try_add_on(layer, &crate::device::device())
     }
@@ -76,6 +114,13 @@ impl Sequential {
     }
 
     /// The same architecture with fresh weights (for cross-validation, or to load saved weights into).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([4]).add(Dense::new(2));
+    /// let copy = model.fresh_copy();
+    /// assert_eq!((copy.output_shape(), copy.num_params()), (model.output_shape(), model.num_params()));
+    /// ```
     pub fn fresh_copy(&self) -> Self {
         let mut copy =
             Sequential { shapes: self.shapes.first().cloned().into_iter().collect(), ..Self::new() };
@@ -85,30 +130,74 @@ impl Sequential {
         copy
     }
 
+    /// The shape of one input example (no batch dimension); empty for an empty model.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::new().add(Conv2d::new(8, 3).input_shape([1, 28, 28]));
+    /// assert_eq!(model.input_shape(), [1, 28, 28]);
+    /// ```
     pub fn input_shape(&self) -> &[usize] {
         self.shapes.first().map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The shape of one output example: the last layer's output, no batch dimension.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3)).add(Flatten);
+    /// assert_eq!(model.output_shape(), [8 * 26 * 26]);
+    /// ```
     pub fn output_shape(&self) -> &[usize] {
         self.shapes.last().map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Runs the layers on a batch.
+    /// Runs the layers on a batch (a tensor whose first dimension is the batch).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([1, 8, 8]).add(Conv2d::new(4, 3));
+    /// let y: Batch = model.forward(Tensor::<4>::ones([2, 1, 8, 8], &device()));
+    /// assert_eq!(y.dims(), [2, 4, 6, 6]);
+    /// ```
     pub fn forward(&self, x: impl Into<Batch>) -> Batch {
         self.layers.iter().fold(x.into(), |batch, layer| layer.forward(batch))
     }
 
-    /// Runs the layers on a batch and returns (N, outputs).
+    /// Runs the layers on a batch and returns (N, outputs); panics if the
+    /// output is not flat (add `Flatten`). PyTorch's `model(x)`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// let y = model.forward_flat(Tensor::<2>::ones([2, 4], &device()));
+    /// assert_eq!(y.dims(), [2, 3]);
+    /// ```
     pub fn forward_flat(&self, x: impl Into<Batch>) -> Tensor<2> {
         self.forward(x).into_flat()
     }
 
-    /// The sum of the layers' regularization penalties.
+    /// The sum of the layers' regularization penalties (`None` without regularizers).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([4]).add(Dense::new(2).regularizer(Regularizer::L2(0.01)));
+    /// assert!(model.penalty().is_some());
+    /// ```
     pub fn penalty(&self) -> Option<Tensor<1>> {
         self.layers.iter().filter_map(Layer::penalty).reduce(|a, b| a + b)
     }
 
     /// Keras's `model.summary()`: each layer's output shape and parameter count.
+    /// A cell that ends with it shows a table.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([784]).add(Dense::new(32)).add(Dense::new(10));
+    /// let summary = model.summary();
+    /// assert_eq!(summary.total, (784 * 32 + 32) + (32 * 10 + 10));
+    /// println!("{summary}");
+    /// ```
     pub fn summary(&self) -> Summary {
         let rows = self
             .layers
@@ -121,11 +210,19 @@ impl Sequential {
 }
 
 /// The table [`Sequential::summary`] returns.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let summary = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3)).summary();
+/// assert_eq!(summary.rows[0], ("Conv2D".to_owned(), vec![32, 26, 26], 320));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// The shape of one input example.
     pub input: Vec<usize>,
     /// (layer type, output shape without the batch, parameters)
     pub rows: Vec<(String, Vec<usize>, usize)>,
+    /// The number of parameters of the whole model.
     pub total: usize,
 }
 

@@ -1,4 +1,11 @@
-//! What every notebook has in scope (`use fireside::prelude::*;`).
+//! What every notebook has in scope (`use fireside::prelude::*;`): tensors,
+//! layers, models, losses, metrics, optimizers, plots and rich display.
+//!
+//! ```
+//! use fireside::prelude::*;
+//! let x = Tensor::<2>::from_floats([[-1.0, 2.0]], &device());
+//! assert_eq!(relu(x).values(), vec![0.0, 2.0]);
+//! ```
 
 pub use burn;
 pub use burn::module::Module;

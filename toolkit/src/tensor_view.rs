@@ -13,18 +13,37 @@ use burn::tensor::{Int, Tensor};
 /// Rows and columns shown before abbreviating with "…".
 const SHOWN: usize = 8;
 
-/// The values and description of a tensor, ready to display.
+/// The values and description of a tensor, ready to display. A tensor that
+/// is a cell's last expression is shown through one.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let t = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device());
+/// let view = TensorView::of(&t);
+/// assert_eq!((view.shape, view.values), (vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorView {
+    /// The tensor's dimensions, like PyTorch's `t.shape`.
     pub shape: Vec<usize>,
+    /// The element type, such as "f32" or "i64".
     pub dtype: String,
+    /// The device the tensor lives on, such as "flex" or "wgpu".
     pub device: String,
     /// All values, row-major.
     pub values: Vec<f64>,
+    /// Whether the values are integers (shown without decimals).
     pub integer: bool,
 }
 
 impl TensorView {
+    /// The view of a float tensor (reads its values from the device).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let view = TensorView::of(&Tensor::<1>::from_floats([0.5, 1.5], &device()));
+    /// assert_eq!(view.values, vec![0.5, 1.5]);
+    /// ```
     pub fn of<const D: usize>(tensor: &Tensor<D>) -> TensorView {
         TensorView {
             shape: tensor.dims().to_vec(),
@@ -35,6 +54,13 @@ impl TensorView {
         }
     }
 
+    /// The view of an integer tensor, such as class labels.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let view = TensorView::of_int(&Tensor::<1, Int>::from_ints([3, 1], &device()));
+    /// assert!(view.integer && view.values == vec![3.0, 1.0]);
+    /// ```
     pub fn of_int<const D: usize>(tensor: &Tensor<D, Int>) -> TensorView {
         TensorView {
             shape: tensor.dims().to_vec(),
@@ -142,7 +168,15 @@ impl Rich for TensorView {
 /// assert_eq!(t.values(), vec![1.0, 2.0]);
 /// ```
 pub trait Values {
+    /// `f32` for float tensors, `i64` for integer tensors.
     type Item;
+    /// The values, row-major, like PyTorch's `t.flatten().tolist()`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let labels = Tensor::<1, Int>::from_ints([2, 0], &device());
+    /// assert_eq!(labels.values(), vec![2, 0]);
+    /// ```
     fn values(&self) -> Vec<Self::Item>;
 }
 

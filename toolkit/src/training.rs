@@ -32,20 +32,46 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use std::time::Instant;
 
-/// What to measure besides the loss.
+/// What to measure besides the loss (Keras's `metrics=['accuracy']`).
+///
+/// ```
+/// use fireside::prelude::*;
+/// let loss = Loss::BinaryCrossEntropy { from_logits: false };
+/// let model = Sequential::with_input([4]).add(Dense::new(1).activation(Activation::Sigmoid));
+/// let model = model.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+/// assert_eq!(model.metrics, [Metric::Accuracy]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
+    /// The fraction of examples whose predicted class is right.
     Accuracy,
 }
 
 /// Training targets: class indices (N) or values / one-hot rows (N, k).
+/// `fit` and `evaluate` take either tensor and convert it.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let classes: Targets = Tensor::<1, Int>::from_ints([0, 2, 1], &device()).into();
+/// let one_hot: Targets = Tensor::<2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device()).into();
+/// assert!(matches!(classes, Targets::Classes(_)) && matches!(one_hot, Targets::Values(_)));
+/// ```
 #[derive(Debug, Clone)]
 pub enum Targets {
+    /// One class index per example (for sparse categorical cross-entropy).
     Classes(Tensor<1, Int>),
+    /// One row of values per example: regression targets or one-hot classes.
     Values(Tensor<2>),
 }
 
 impl Targets {
+    /// The number of examples.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let y: Targets = Tensor::<1, Int>::from_ints([0, 2, 1], &device()).into();
+    /// assert_eq!(y.len(), 3);
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             Targets::Classes(t) => t.dims()[0],
@@ -53,6 +79,13 @@ impl Targets {
         }
     }
 
+    /// Whether there are no examples.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let y: Targets = Tensor::<2>::zeros([4, 1], &device()).into();
+    /// assert!(!y.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -78,15 +111,27 @@ impl From<Tensor<2>> for Targets {
 }
 
 /// The options of [`Model::fit`], Keras's keyword arguments.
+///
+/// ```
+/// use fireside::prelude::*;
+/// // Keras: model.fit(x, y, epochs=10, batch_size=64, validation_split=0.1)
+/// let options = Fit::epochs(10).batch_size(64).validation_split(0.1);
+/// assert_eq!((options.epochs, options.batch_size, options.shuffle), (10, 64, true));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Fit {
+    /// How many passes over the training data.
     pub epochs: usize,
+    /// Examples per gradient step (default 32).
     pub batch_size: usize,
+    /// Whether each epoch visits the examples in a new random order (default true).
     pub shuffle: bool,
+    /// The seed of the shuffling (default 0), so that runs repeat.
     pub seed: u64,
     /// The fraction of the data, taken from its end as Keras does, kept
     /// aside to validate after each epoch.
     pub validation_split: f32,
+    /// Separate validation examples and targets (instead of a split).
     pub validation_data: Option<(Batch, Targets)>,
     /// At most this many batches per epoch (Keras's `steps_per_epoch`).
     pub steps_per_epoch: Option<usize>,
@@ -95,6 +140,14 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// Options for `epochs` epochs, the rest as Keras's defaults: batches of
+    /// 32, shuffled, no validation.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let options = Fit::epochs(5);   // Keras: model.fit(x, y, epochs=5)
+    /// assert_eq!((options.epochs, options.batch_size), (5, 32));
+    /// ```
     pub fn epochs(epochs: usize) -> Self {
         Fit {
             epochs,
@@ -108,85 +161,225 @@ impl Fit {
         }
     }
 
+    /// Examples per gradient step (Keras's `batch_size`, default 32); panics on 0.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert_eq!(Fit::epochs(5).batch_size(128).batch_size, 128);
+    /// ```
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         assert!(batch_size > 0, "batch_size must be at least 1");
         self.batch_size = batch_size;
         self
     }
 
+    /// Whether to shuffle the examples before each epoch (default true).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let options = Fit::epochs(5).shuffle(false);   // the data's own order, every epoch
+    /// assert!(!options.shuffle);
+    /// ```
     pub fn shuffle(mut self, shuffle: bool) -> Self {
         self.shuffle = shuffle;
         self
     }
 
+    /// The seed of the shuffling order (default 0). The weights' seed is
+    /// `fireside::device::seed`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert_eq!(Fit::epochs(5).seed(42).seed, 42);
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
+    /// Keeps the last `fraction` of the examples aside and reports
+    /// `val_loss` (and `val_accuracy`) after each epoch. Panics unless 0 ≤ fraction < 1.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let options = Fit::epochs(5).validation_split(0.2);   // Keras: validation_split=0.2
+    /// assert_eq!(options.validation_split, 0.2);
+    /// ```
     pub fn validation_split(mut self, fraction: f32) -> Self {
         assert!((0.0..1.0).contains(&fraction), "validation_split is a fraction in [0, 1), got {fraction}");
         self.validation_split = fraction;
         self
     }
 
+    /// Validates on these examples after each epoch (Keras's `validation_data=(x_val, y_val)`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let x_val = Tensor::<2>::zeros([10, 4], &device());
+    /// let y_val = Tensor::<1, Int>::zeros([10], &device());
+    /// assert!(Fit::epochs(5).validation_data(x_val, y_val).validation_data.is_some());
+    /// ```
     pub fn validation_data(mut self, x: impl Into<Batch>, y: impl Into<Targets>) -> Self {
         self.validation_data = Some((x.into(), y.into()));
         self
     }
 
+    /// At most `steps` batches per epoch (Keras's `steps_per_epoch`): quick trial runs.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert_eq!(Fit::epochs(1).steps_per_epoch(10).steps_per_epoch, Some(10));
+    /// ```
     pub fn steps_per_epoch(mut self, steps: usize) -> Self {
         self.steps_per_epoch = Some(steps);
         self
     }
 
-    /// No progress bar or live curves.
+    /// No progress bar or live curves (Keras's `verbose=0`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert!(!Fit::epochs(5).quiet().live);
+    /// ```
     pub fn quiet(mut self) -> Self {
         self.live = false;
         self
     }
 }
 
-/// Loss and metrics of one epoch.
+/// Loss and metrics of one epoch: an entry of [`History::epochs`].
+///
+/// ```
+/// use fireside::training::EpochStats;
+/// // e.g. history.last().unwrap() after model.fit(...)
+/// let epoch =
+///     EpochStats { loss: 0.5, accuracy: Some(0.75), val_loss: None, val_accuracy: None, seconds: 2.0 };
+/// assert_eq!(epoch.accuracy, Some(0.75));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochStats {
+    /// The mean training loss over the epoch's batches.
     pub loss: f32,
+    /// The training accuracy, when `Metric::Accuracy` was asked for.
     pub accuracy: Option<f32>,
+    /// The loss on the validation data, when there is some.
     pub val_loss: Option<f32>,
+    /// The accuracy on the validation data, when there is some and it is measured.
     pub val_accuracy: Option<f32>,
+    /// How long the epoch took.
     pub seconds: f32,
 }
 
 /// What [`Model::fit`] returns: the metrics of every epoch. It plots itself.
+/// Keras's `History` (`history.history['loss']` is `history.loss()` here).
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// # let x = Tensor::<2>::zeros([8, 4], &device());
+/// # let y = Tensor::<2>::zeros([8, 1], &device());
+/// # let network = Sequential::with_input([4]).add(Dense::new(1));
+/// # let mut model = network.compile(Optimizer::adam(), Loss::MeanSquaredError, &[]);
+/// let history = model.fit(x, y, Fit::epochs(10).validation_split(0.2));
+/// println!("final loss {:?}", history.loss().last());
+/// history   // as a cell's last expression: the loss (and accuracy) curves
+/// # ;
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
+    /// One entry per completed epoch.
     pub epochs: Vec<EpochStats>,
     /// Training stopped early because the user interrupted the kernel.
     pub interrupted: bool,
 }
 
 impl History {
+    /// The training loss of each epoch (Keras's `history.history['loss']`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # use fireside::training::EpochStats;
+    /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
+    /// #     val_accuracy: Some(0.75), seconds: 1.0 };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// assert_eq!(history.loss(), vec![0.75, 0.5]);
+    /// ```
     pub fn loss(&self) -> Vec<f32> {
         self.epochs.iter().map(|e| e.loss).collect()
     }
 
+    /// The training accuracy of each epoch; empty unless compiled with `Metric::Accuracy`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # use fireside::training::EpochStats;
+    /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
+    /// #     val_accuracy: Some(0.75), seconds: 1.0 };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// assert_eq!(history.accuracy(), vec![0.9, 0.9]);
+    /// ```
     pub fn accuracy(&self) -> Vec<f32> {
         self.epochs.iter().filter_map(|e| e.accuracy).collect()
     }
 
+    /// The validation loss of each epoch; empty without validation data.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # use fireside::training::EpochStats;
+    /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
+    /// #     val_accuracy: Some(0.75), seconds: 1.0 };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// assert_eq!(history.val_loss(), vec![1.0, 0.75]);
+    /// ```
     pub fn val_loss(&self) -> Vec<f32> {
         self.epochs.iter().filter_map(|e| e.val_loss).collect()
     }
 
+    /// The validation accuracy of each epoch; empty without validation data or `Metric::Accuracy`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # use fireside::training::EpochStats;
+    /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
+    /// #     val_accuracy: Some(0.75), seconds: 1.0 };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// assert_eq!(history.val_accuracy(), vec![0.75, 0.75]);
+    /// ```
     pub fn val_accuracy(&self) -> Vec<f32> {
         self.epochs.iter().filter_map(|e| e.val_accuracy).collect()
     }
 
+    /// The last epoch's figures (`None` if no epoch completed).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # use fireside::training::EpochStats;
+    /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
+    /// #     val_accuracy: Some(0.75), seconds: 1.0 };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// assert_eq!(history.last().unwrap().loss, 0.5);
+    /// ```
     pub fn last(&self) -> Option<&EpochStats> {
         self.epochs.last()
     }
 
     /// The loss curves (training and validation) per epoch.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # use fireside::training::EpochStats;
+    /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
+    /// #     val_accuracy: Some(0.75), seconds: 1.0 };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// let plot = history.loss_plot();   // leave it last in a cell, or call .show()
+    /// assert!(plot.to_svg().contains("validation"));
+    /// ```
     pub fn loss_plot(&self) -> Plot {
         let mut plot =
             Plot::new("Loss").x_label("epoch").y_label("loss").size(460, 320).curve("train", &self.loss());
@@ -197,6 +390,17 @@ impl History {
     }
 
     /// The accuracy curves per epoch.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # use fireside::training::EpochStats;
+    /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
+    /// #     val_accuracy: Some(0.75), seconds: 1.0 };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// let plot = history.accuracy_plot().y_range(0.0, 1.0);
+    /// assert!(plot.to_svg().contains("accuracy"));
+    /// ```
     pub fn accuracy_plot(&self) -> Plot {
         let mut plot = Plot::new("Accuracy")
             .x_label("epoch")
@@ -250,10 +454,18 @@ impl Rich for History {
     }
 }
 
-/// The result of [`Model::evaluate`].
+/// The result of [`Model::evaluate`]; it prints as `loss 0.2500, accuracy 0.9000`.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let result = Evaluation { loss: 0.25, accuracy: Some(0.5) };   // as model.evaluate(x, y) returns
+/// assert_eq!(result.to_string(), "loss 0.2500, accuracy 0.5000");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
+    /// The mean loss over the examples.
     pub loss: f32,
+    /// The accuracy, when the model was compiled with `Metric::Accuracy`.
     pub accuracy: Option<f32>,
 }
 
@@ -274,17 +486,42 @@ impl Rich for Evaluation {
 }
 
 /// A network with its optimizer, loss and metrics (Keras's compiled model).
+/// [`Sequential::compile`] makes one.
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// # let x_train = Tensor::<2>::zeros([8, 4], &device());
+/// # let y_train = Tensor::<1, Int>::zeros([8], &device());
+/// # let (x_test, y_test) = (x_train.clone(), y_train.clone());
+/// let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+/// let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+/// let mut model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+/// model.fit(x_train, y_train, Fit::epochs(10));
+/// println!("test: {}", model.evaluate(x_test, y_test));
+/// ```
 pub struct Model {
     /// `None` only for the instant an optimizer step owns the network.
     network: Option<Sequential>,
+    /// The update rule and its learning rate.
     pub optimizer: Optimizer,
     state: ModuleOptimizer,
+    /// The loss `fit` minimizes.
     pub loss: Loss,
+    /// What `fit` and `evaluate` report besides the loss.
     pub metrics: Vec<Metric>,
 }
 
 impl Sequential {
     /// Keras's `model.compile(optimizer, loss, metrics)`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// // Keras: compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+    /// let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// assert_eq!(model.loss.name(), "sparse_categorical_crossentropy");
+    /// ```
     pub fn compile(self, optimizer: Optimizer, loss: Loss, metrics: &[Metric]) -> Model {
         Model { network: Some(self), state: optimizer.init(), optimizer, loss, metrics: metrics.to_vec() }
     }
@@ -295,14 +532,41 @@ const EVAL_BATCH: usize = 256;
 
 impl Model {
     /// The burn module being trained.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// assert_eq!(model.network().output_shape(), [3]);
+    /// ```
     pub fn network(&self) -> &Sequential {
         self.network.as_ref().expect("the network is back after every step")
     }
 
+    /// The trained network, without optimizer (e.g. to step down to plain burn).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// let network: Sequential = model.into_network();
+    /// assert_eq!(network.layers.len(), 1);
+    /// ```
     pub fn into_network(self) -> Sequential {
         self.network.expect("the network is back after every step")
     }
 
+    /// The network's [`summary`](Sequential::summary) (Keras's `model.summary()`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// assert_eq!(model.summary().total, 4 * 3 + 3);
+    /// ```
     pub fn summary(&self) -> crate::model::Summary {
         self.network().summary()
     }
@@ -354,6 +618,16 @@ impl Model {
     }
 
     /// Trains for `options.epochs` epochs and returns the metrics of each.
+    /// Keras's `model.fit(x, y, epochs=..., batch_size=...)`.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let x = Tensor::<2>::random([256, 4], Distribution::Normal(0.0, 1.0), &device());
+    /// let y = x.clone().sum_dim(1);   // (256, 1) targets: learn the sum
+    /// let network = Sequential::with_input([4]).add(Dense::new(1));
+    /// let mut model = network.compile(Optimizer::adam().learning_rate(0.01), Loss::MeanSquaredError, &[]);
+    /// let history = model.fit(x, y, Fit::epochs(20).batch_size(16));
+    /// ```
     pub fn fit(&mut self, x: impl Into<Batch>, y: impl Into<Targets>, options: Fit) -> History {
         let (x, y) = (x.into(), y.into());
         assert_eq!(x.len(), y.len(), "as many targets as examples");
@@ -458,11 +732,30 @@ impl Model {
     }
 
     /// The outputs for `x`, in evaluation mode (no dropout, no gradients).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// let probabilities = model.predict(Tensor::<2>::ones([5, 4], &device()));
+    /// assert_eq!(probabilities.dims(), [5, 3]);
+    /// ```
     pub fn predict(&self, x: impl Into<Batch>) -> Tensor<2> {
         predict(self.network(), x.into())
     }
 
-    /// Loss and metrics on `x`, `y` in evaluation mode.
+    /// Loss and metrics on `x`, `y` in evaluation mode (Keras's `model.evaluate(x_test, y_test)`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// let (x, y) = (Tensor::<2>::ones([2, 4], &device()), Tensor::<1, Int>::from_ints([0, 2], &device()));
+    /// let result = model.evaluate(x, y);
+    /// assert!(result.loss > 0.0 && result.accuracy.is_some());
+    /// ```
     pub fn evaluate(&self, x: impl Into<Batch>, y: impl Into<Targets>) -> Evaluation {
         let (x, y) = (x.into(), y.into());
         let outputs = predict(self.network(), x);
@@ -474,18 +767,47 @@ impl Model {
         Evaluation { loss, accuracy }
     }
 
-    /// The predicted class of each example.
+    /// The predicted class of each example: the most probable output, or
+    /// output ≥ 0.5 for a single sigmoid output.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// let classes = model.predict_classes(Tensor::<2>::ones([2, 4], &device()));
+    /// assert!(classes.len() == 2 && classes.iter().all(|&c| c < 3));
+    /// ```
     pub fn predict_classes(&self, x: impl Into<Batch>) -> Vec<usize> {
         let classes = metrics::predicted_classes(self.predict(x), self.threshold());
         classes.try_into_vec_as::<i64>().unwrap_or_default().into_iter().map(|c| c as usize).collect()
     }
 
     /// Saves the weights (burn's burnpack format; `.bpk` is added).
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// model.save("my-model").expect("saved");   // writes my-model.bpk
+    /// ```
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<(), burn::store::RecordError> {
         self.network().clone().save_file(path.as_ref())
     }
 
     /// Loads weights saved by [`save`](Self::save) into this model's architecture.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// let restored = model.network().fresh_copy()
+    ///     .compile(Optimizer::adam(), model.loss, &model.metrics)
+    ///     .load("my-model")
+    ///     .expect("my-model.bpk, written by model.save");
+    /// ```
     pub fn load(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, burn::store::RecordError> {
         let network = self.network.take().expect("the network is back after every step");
         self.network = Some(network.try_load_file(path.as_ref())?);

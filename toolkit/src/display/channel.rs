@@ -5,13 +5,26 @@
 //! lines into `display_data`, `update_display_data` and `clear_output`
 //! messages at once, in order with the cell's printed text; keep the two
 //! files in step. Outside the kernel, events degrade to plain text.
+//!
+//! ```
+//! // The only public part: whether the events reach a kernel.
+//! let rich = fireside::display::in_kernel();
+//! println!("{}", if rich { "rich output" } else { "plain text" });
+//! ```
 
 use serde_json::Value;
 use std::io::Write;
 
 pub(crate) const MARKER: &str = "\u{1e}fireside ";
 
-/// Whether this process runs cells for the fireside kernel.
+/// Whether this process runs cells for the fireside kernel (it sets
+/// `FIRESIDE_PRIVATE_DIR`); outside it, rich output prints as plain text.
+///
+/// ```
+/// if !fireside::display::in_kernel() {
+///     println!("not in a notebook: plots are printed as text");
+/// }
+/// ```
 pub fn in_kernel() -> bool {
     std::env::var_os("FIRESIDE_PRIVATE_DIR").is_some()
 }

@@ -25,7 +25,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_DISPLAY: AtomicU64 = AtomicU64::new(1);
 
-/// An output shown by [`display`] that can be replaced in place.
+/// An output shown by [`display`] that can be replaced in place (IPython's
+/// `display(..., display_id=True)`).
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// let status: DisplayHandle = display(&markdown("loading…"));
+/// status.update(&markdown("loaded"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct DisplayHandle {
     id: String,
@@ -33,6 +40,12 @@ pub struct DisplayHandle {
 
 impl DisplayHandle {
     /// The Jupyter `display_id` of this output.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let handle = display(&markdown("hello"));
+    /// assert!(handle.id().starts_with("fireside-"));
+    /// ```
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -72,7 +85,15 @@ pub fn display(value: &(impl Rich + ?Sized)) -> DisplayHandle {
 }
 
 /// Clears the cell's output; with `wait`, only once new output arrives
-/// (no flicker in animations).
+/// (no flicker in animations). IPython's `clear_output(wait=True)`.
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// for step in 0..3 {
+///     clear_output(true);
+///     display(&markdown(format!("step **{step}**")));
+/// }
+/// ```
 pub fn clear_output(wait: bool) {
     channel::send(&json!({ "type": "clear_output", "wait": wait }));
 }

@@ -1,5 +1,12 @@
 //! A progress bar that updates in place in the notebook, and stops its
-//! loop cleanly when the user interrupts the kernel.
+//! loop cleanly when the user interrupts the kernel (Python's `tqdm`).
+//!
+//! ```no_run
+//! use fireside::prelude::*;
+//! for epoch in progress(0..10).with_label("epochs") {
+//!     // ... one epoch of training ...
+//! }
+//! ```
 
 use super::{DisplayHandle, MimeBundle, Rich, display};
 use std::time::{Duration, Instant};
@@ -31,12 +38,27 @@ pub struct ProgressBar {
 }
 
 impl ProgressBar {
-    /// A bar for `total` steps.
+    /// A bar for `total` steps (`tqdm(total=n)`). Nothing is shown until the
+    /// first [`inc`](Self::inc).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let bar = ProgressBar::new(100);
+    /// assert_eq!(bar.position(), 0);
+    /// ```
     pub fn new(total: usize) -> Self {
         Self::with_total(Some(total))
     }
 
     /// A counter for a loop of unknown length.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let mut bar = ProgressBar::unbounded().with_label("batches");
+    /// while !fireside::interrupted() {
+    ///     bar.inc(1);
+    /// }
+    /// ```
     pub fn unbounded() -> Self {
         Self::with_total(None)
     }
@@ -54,22 +76,53 @@ impl ProgressBar {
         }
     }
 
+    /// The text shown before the bar (`tqdm(desc=...)`).
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let mut bar = ProgressBar::new(3).with_label("downloading");
+    /// bar.inc(3);
+    /// ```
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
         self
     }
 
     /// Steps done so far.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let mut bar = ProgressBar::new(10);
+    /// bar.inc(4);
+    /// assert_eq!(bar.position(), 4);
+    /// ```
     pub fn position(&self) -> usize {
         self.done
     }
 
-    /// Text shown after the counts, such as the current loss.
+    /// Text shown after the counts, such as the current loss (tqdm's
+    /// `set_postfix_str`); it appears at the next redraw.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let mut bar = ProgressBar::new(100);
+    /// bar.set_postfix(format!("loss {:.3}", 0.25));
+    /// bar.inc(1);
+    /// ```
     pub fn set_postfix(&mut self, text: impl Into<String>) {
         self.postfix = text.into();
     }
 
-    /// Advances by `steps` and redraws if enough time has passed.
+    /// Advances by `steps` and redraws if enough time has passed (at most ten
+    /// redraws a second, and always at the last step).
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let mut bar = ProgressBar::new(60_000);
+    /// for _batch in 0..1875 {
+    ///     bar.inc(32);   // one batch of 32 examples
+    /// }
+    /// ```
     pub fn inc(&mut self, steps: usize) {
         self.done += steps;
         let due = self.last_drawn.is_none_or(|at| at.elapsed() >= REDRAW_EVERY);
@@ -78,7 +131,15 @@ impl ProgressBar {
         }
     }
 
-    /// Draws the final state.
+    /// Draws the final state. A bar dropped early (by `break` or an
+    /// interrupt) does this itself.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let mut bar = ProgressBar::new(10);
+    /// bar.inc(7);
+    /// bar.finish();   // stays at 7/10
+    /// ```
     pub fn finish(&mut self) {
         if !self.finished {
             self.finished = true;
@@ -191,13 +252,26 @@ pub fn progress<I: IntoIterator>(items: I) -> Progress<I::IntoIter> {
     Progress { iter, bar }
 }
 
-/// The iterator returned by [`progress`].
+/// The iterator returned by [`progress`]: the items of the wrapped iterator,
+/// with a bar that advances as they are taken.
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// let squares: Vec<u64> = progress(1..=3u64).map(|i| i * i).collect();
+/// assert_eq!(squares, vec![1, 4, 9]);
+/// ```
 pub struct Progress<I> {
     iter: I,
     bar: ProgressBar,
 }
 
 impl<I> Progress<I> {
+    /// The text shown before the bar (`tqdm(items, desc=...)`).
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// for _epoch in progress(0..5).with_label("epochs") {}
+    /// ```
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.bar.label = label.into();
         self

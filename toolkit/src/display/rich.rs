@@ -1,11 +1,24 @@
 //! Values that know how to show themselves: a MIME bundle per value.
+//!
+//! ```
+//! use fireside::prelude::*;
+//! let bundle = markdown("**bold**").to_mime();
+//! assert_eq!(bundle.get("text/markdown"), Some("**bold**"));
+//! ```
 
 use base64::Engine;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The representations of one value, keyed by MIME type; the frontend
-/// picks the richest it can show. Images are base64 text.
+/// picks the richest it can show. Images are base64 text. It is what
+/// IPython's `_repr_mimebundle_` returns.
+///
+/// ```
+/// use fireside::display::MimeBundle;
+/// let bundle = MimeBundle::text("3 apples").with("text/html", "<b>3</b> apples");
+/// assert_eq!(bundle.get("text/html"), Some("<b>3</b> apples"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MimeBundle {
     data: BTreeMap<String, String>,
@@ -13,22 +26,46 @@ pub struct MimeBundle {
 
 impl MimeBundle {
     /// A bundle with a `text/plain` representation (every bundle needs one).
+    ///
+    /// ```
+    /// use fireside::display::MimeBundle;
+    /// assert_eq!(MimeBundle::text("hello").plain_text(), "hello");
+    /// ```
     pub fn text(text: impl Into<String>) -> Self {
         let mut data = BTreeMap::new();
         data.insert("text/plain".to_owned(), text.into());
         MimeBundle { data }
     }
 
-    /// Adds a representation.
+    /// Adds a representation, replacing any of the same MIME type.
+    ///
+    /// ```
+    /// use fireside::display::MimeBundle;
+    /// let bundle = MimeBundle::text("x²").with("text/latex", "$x^2$");
+    /// assert_eq!(bundle.get("text/latex"), Some("$x^2$"));
+    /// ```
     pub fn with(mut self, mime: &str, content: impl Into<String>) -> Self {
         self.data.insert(mime.to_owned(), content.into());
         self
     }
 
+    /// The representation of MIME type `mime`, if the bundle has one.
+    ///
+    /// ```
+    /// use fireside::display::MimeBundle;
+    /// let bundle = MimeBundle::text("plain only");
+    /// assert_eq!((bundle.get("text/plain"), bundle.get("image/png")), (Some("plain only"), None));
+    /// ```
     pub fn get(&self, mime: &str) -> Option<&str> {
         self.data.get(mime).map(String::as_str)
     }
 
+    /// The `text/plain` representation, what a terminal shows ("" if none).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert_eq!(html("<b>hi</b>").to_mime().plain_text(), "<b>hi</b>");
+    /// ```
     pub fn plain_text(&self) -> &str {
         self.get("text/plain").unwrap_or_default()
     }
@@ -63,6 +100,12 @@ impl MimeBundle {
 /// assert_eq!(Greeting.to_mime().plain_text(), "hello");
 /// ```
 pub trait Rich {
+    /// The value's representations; [`display`](crate::display::display) sends them to the notebook.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert_eq!(svg("<svg/>").to_mime().get("image/svg+xml"), Some("<svg/>"));
+    /// ```
     fn to_mime(&self) -> MimeBundle;
 }
 
@@ -76,7 +119,14 @@ impl<T: Rich + ?Sized> Rich for &T {
 /// and, when the value has no such method, falls back to `Debug`. With this
 /// trait in scope (the prelude imports it), every [`Rich`] value renders
 /// richly.
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// // What evcxr does with a cell that ends in `markdown("**done**")`:
+/// markdown("**done**").evcxr_display();
+/// ```
 pub trait ShowRich {
+    /// Writes the value's MIME bundle to stdout in evcxr's format.
     fn evcxr_display(&self);
 }
 
@@ -106,23 +156,56 @@ macro_rules! text_kind {
 }
 
 text_kind!(
-    /// HTML shown as a page fragment: `display(&html("<b>bold</b>"))`.
+    /// HTML shown as a page fragment: `display(&html("<b>bold</b>"))`
+    /// (IPython's `display(HTML(...))`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let page = html("<b>bold</b>");   // display(&page) shows it
+    /// assert_eq!(page.to_mime().get("text/html"), Some("<b>bold</b>"));
+    /// ```
     Html, html, "text/html"
 );
 text_kind!(
-    /// Markdown rendered by the frontend: `display(&markdown("**bold**"))`.
+    /// Markdown rendered by the frontend: `display(&markdown("**bold**"))`
+    /// (IPython's `display(Markdown(...))`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let text = markdown("**bold**");   // display(&text) shows it
+    /// assert_eq!(text.to_mime().get("text/markdown"), Some("**bold**"));
+    /// ```
     Markdown, markdown, "text/markdown"
 );
 text_kind!(
-    /// An SVG picture: `display(&svg("<svg ...>...</svg>"))`.
+    /// An SVG picture: `display(&svg("<svg ...>...</svg>"))` (IPython's `display(SVG(...))`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let picture = svg(r#"<svg width="10" height="10"><circle r="5" cx="5" cy="5"/></svg>"#);
+    /// assert!(picture.to_mime().get("image/svg+xml").is_some());
+    /// ```
     Svg, svg, "image/svg+xml"
 );
 
-/// A PNG picture from its encoded bytes: `display(&png(bytes))`.
+/// A PNG picture from its encoded bytes: `display(&png(bytes))` (IPython's
+/// `display(Image(data))`).
+///
+/// ```
+/// use fireside::prelude::*;
+/// let picture = png(vec![1u8, 2, 3]);   // usually std::fs::read("picture.png").unwrap()
+/// assert_eq!(picture.to_mime().get("image/png"), Some("AQID"));   // sent as base64
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Png(pub Vec<u8>);
 
 /// A PNG picture from its encoded bytes: `display(&png(bytes))`.
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// let bytes = std::fs::read("digits.png").expect("a PNG file");
+/// display(&png(bytes));
+/// ```
 pub fn png(bytes: impl Into<Vec<u8>>) -> Png {
     Png(bytes.into())
 }

@@ -1,10 +1,26 @@
 //! What flows between the layers of a [`Sequential`](crate::model::Sequential):
 //! a batch of feature vectors, of sequences, or of images.
+//!
+//! A tensor turns into a `Batch` by its rank, so `fit`, `predict` and
+//! `forward` take plain tensors:
+//!
+//! ```
+//! use fireside::prelude::*;
+//! let images: Batch = Tensor::<4>::zeros([8, 1, 28, 28], &device()).into();
+//! assert!(matches!(images, Batch::Images(_)));
+//! assert_eq!(images.len(), 8);
+//! ```
 
 use burn::tensor::Tensor;
 
 /// A batch in one of the shapes layers consume. The batch is always the
 /// first dimension; images are channels-first (N, C, H, W).
+///
+/// ```
+/// use fireside::prelude::*;
+/// let batch = Batch::from(Tensor::<2>::ones([32, 784], &device()));   // 32 flat MNIST digits
+/// assert_eq!(batch.dims(), [32, 784]);
+/// ```
 #[derive(Debug, Clone)]
 pub enum Batch {
     /// (N, features)
@@ -16,6 +32,13 @@ pub enum Batch {
 }
 
 impl Batch {
+    /// The shape, batch dimension first (like `Tensor::dims`, as a `Vec`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let batch = Batch::from(Tensor::<4>::zeros([2, 3, 8, 8], &device()));
+    /// assert_eq!(batch.dims(), [2, 3, 8, 8]);
+    /// ```
     pub fn dims(&self) -> Vec<usize> {
         match self {
             Batch::Flat(t) => t.dims().to_vec(),
@@ -24,15 +47,34 @@ impl Batch {
         }
     }
 
+    /// The number of examples (the first dimension).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert_eq!(Batch::from(Tensor::<2>::zeros([5, 3], &device())).len(), 5);
+    /// ```
     pub fn len(&self) -> usize {
         self.dims()[0]
     }
 
+    /// Whether the batch has no examples.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// assert!(!Batch::from(Tensor::<2>::zeros([5, 3], &device())).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The rows at `indices` (a mini-batch).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let batch = Batch::from(Tensor::<2>::from_floats([[1.0], [2.0], [3.0]], &device()));
+    /// let picked = batch.select(Tensor::<1, Int>::from_ints([0, 2], &device()));
+    /// assert_eq!(picked.into_flat().values(), vec![1.0, 3.0]);
+    /// ```
     pub fn select(&self, indices: burn::tensor::Tensor<1, burn::tensor::Int>) -> Batch {
         match self {
             Batch::Flat(t) => Batch::Flat(t.clone().select(0, indices)),
@@ -41,6 +83,13 @@ impl Batch {
         }
     }
 
+    /// The device the batch's tensor lives on.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let batch = Batch::from(Tensor::<2>::zeros([2, 3], &device()));
+    /// let noise = Tensor::<2>::random([2, 3], Distribution::Default, &batch.device());
+    /// ```
     pub fn device(&self) -> burn::tensor::Device {
         match self {
             Batch::Flat(t) => t.device(),
@@ -50,6 +99,12 @@ impl Batch {
     }
 
     /// The same values outside the autodiff graph (for evaluation).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let batch = Batch::from(Tensor::<2>::ones([2, 3], &device())).without_autodiff();
+    /// assert_eq!(batch.dims(), [2, 3]);
+    /// ```
     pub fn without_autodiff(self) -> Batch {
         match self {
             Batch::Flat(t) => Batch::Flat(t.inner()),
@@ -59,6 +114,12 @@ impl Batch {
     }
 
     /// The flat tensor; panics with the shape if the batch is not flat.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let x: Tensor<2> = Batch::from(Tensor::<2>::ones([2, 3], &device())).into_flat();
+    /// assert_eq!(x.dims(), [2, 3]);
+    /// ```
     pub fn into_flat(self) -> Tensor<2> {
         match self {
             Batch::Flat(t) => t,

@@ -1,4 +1,11 @@
 //! Keras's `Conv2D`: `filters` convolutions of `kernel_size`, channels-first.
+//!
+//! ```
+//! use fireside::prelude::*;
+//! // 3x3 kernels without padding take one pixel off each border.
+//! let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3));
+//! assert_eq!(model.output_shape(), [32, 26, 26]);
+//! ```
 
 use super::{LayerError, Padding};
 use crate::activations::Activation;
@@ -15,18 +22,39 @@ use burn::tensor::{Device, Tensor};
 /// // Keras: Conv2D(32, (3, 3), activation='relu', input_shape=(28, 28, 1))
 /// let conv = Conv2d::new(32, 3).activation(Activation::Relu).input_shape([1, 28, 28]);
 /// ```
+///
+/// PyTorch's `nn.Conv2d(1, 32, 3)` names the input channels too; here they
+/// come from the previous layer's output.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let model = Sequential::new().add(Conv2d::new(32, 3).input_shape([1, 28, 28]));
+/// assert_eq!(model.num_params(), 32 * 3 * 3 + 32);   // weights + biases, as Keras counts
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conv2d {
+    /// The number of output channels (feature maps).
     pub filters: usize,
+    /// The window's `[height, width]`.
     pub kernel_size: [usize; 2],
+    /// The step between windows, `[vertical, horizontal]` (default 1).
     pub stride: [usize; 2],
+    /// `Valid` (default) or `Same`.
     pub padding: Padding,
+    /// Applied to the output (default `Linear`: none).
     pub activation: Activation,
+    /// `[channels, height, width]` of one input image, for a model's first layer.
     pub input_shape: Option<Vec<usize>>,
 }
 
 impl Conv2d {
     /// `filters` output channels, a square kernel of `kernel_size`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let conv = Conv2d::new(64, 3);   // Keras: Conv2D(64, (3, 3))
+    /// assert_eq!(conv.kernel_size, [3, 3]);
+    /// ```
     pub fn new(filters: usize, kernel_size: usize) -> Self {
         Conv2d {
             filters,
@@ -38,27 +66,62 @@ impl Conv2d {
         }
     }
 
+    /// A rectangular kernel of `height` x `width` instead of a square one.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).kernel(3, 5));
+    /// assert_eq!(model.output_shape(), [8, 26, 24]);
+    /// ```
     pub fn kernel(mut self, height: usize, width: usize) -> Self {
         self.kernel_size = [height, width];
         self
     }
 
+    /// The step between windows, in both directions (Keras's `strides`, default 1).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).stride(2));
+    /// assert_eq!(model.output_shape(), [8, 13, 13]);   // (28 - 3) / 2 + 1
+    /// ```
     pub fn stride(mut self, stride: usize) -> Self {
         self.stride = [stride, stride];
         self
     }
 
+    /// Zero padding: `Padding::Same` keeps the image size at stride 1.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).padding(Padding::Same));
+    /// assert_eq!(model.output_shape(), [8, 28, 28]);
+    /// ```
     pub fn padding(mut self, padding: Padding) -> Self {
         self.padding = padding;
         self
     }
 
+    /// The activation applied to the output (Keras's `activation='relu'`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let conv = Conv2d::new(32, 3).activation(Activation::Relu);
+    /// assert_eq!(conv.activation, Activation::Relu);
+    /// ```
     pub fn activation(mut self, activation: Activation) -> Self {
         self.activation = activation;
         self
     }
 
     /// The shape of one input image, channels first: `[channels, height, width]`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// // Keras: input_shape=(28, 28, 1)
+    /// let model = Sequential::new().add(Conv2d::new(32, 3).input_shape([1, 28, 28]));
+    /// assert_eq!(model.input_shape(), [1, 28, 28]);
+    /// ```
     pub fn input_shape(mut self, shape: [usize; 3]) -> Self {
         self.input_shape = Some(shape.to_vec());
         self
@@ -110,14 +173,32 @@ pub(crate) fn image_shape(layer: &'static str, input: &[usize]) -> Result<[usize
 }
 
 /// A built [`Conv2d`]: a burn `Conv2d` module and an activation.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3));
+/// let Layer::Conv2d(conv) = &model.layers[0] else { unreachable!() };
+/// assert_eq!(conv.conv.weight.val().dims(), [32, 1, 3, 3]);   // [out, in, height, width]
+/// ```
 #[derive(Module, Debug)]
 pub struct Conv2dLayer {
+    /// burn's convolution, with the weights.
     pub conv: BurnConv2d,
+    /// Applied after the convolution.
     #[module(skip)]
     pub activation: Activation,
 }
 
 impl Conv2dLayer {
+    /// Convolves a batch of images (N, C, H, W) and applies the activation.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::with_input([1, 5, 5]).add(Conv2d::new(4, 3));
+    /// let Layer::Conv2d(conv) = &model.layers[0] else { unreachable!() };
+    /// let y = conv.forward(Tensor::<4>::ones([2, 1, 5, 5], &device()));
+    /// assert_eq!(y.dims(), [2, 4, 3, 3]);
+    /// ```
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.activation.apply(self.conv.forward(x))
     }

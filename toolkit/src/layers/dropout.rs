@@ -1,4 +1,12 @@
 //! Keras's `Dropout`: zeroes a fraction of its inputs while training.
+//! PyTorch's `nn.Dropout(p)`.
+//!
+//! ```
+//! use fireside::prelude::*;
+//! let model = Sequential::with_input([784]).add(Dense::new(512)).add(Dropout::new(0.5));
+//! assert_eq!(model.layers[1].kind(), "Dropout");
+//! assert_eq!(model.output_shape(), [512]);   // it keeps the shape
+//! ```
 
 use burn::module::Module;
 use burn::nn::{Dropout as BurnDropout, DropoutConfig};
@@ -12,10 +20,18 @@ use burn::nn::{Dropout as BurnDropout, DropoutConfig};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Dropout {
+    /// The probability of dropping each input, in [0, 1).
     pub rate: f64,
 }
 
 impl Dropout {
+    /// Drops inputs with probability `rate`; panics unless 0 ≤ rate < 1.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let dropout = Dropout::new(0.2);   // Keras: Dropout(0.2)
+    /// assert_eq!(dropout.rate, 0.2);
+    /// ```
     pub fn new(rate: f64) -> Self {
         assert!((0.0..1.0).contains(&rate), "Dropout rate must be in [0, 1), got {rate}");
         Dropout { rate }
@@ -27,7 +43,15 @@ impl Dropout {
 }
 
 /// A built [`Dropout`].
+///
+/// ```
+/// use fireside::prelude::*;
+/// let model = Sequential::with_input([8]).add(Dropout::new(0.5));
+/// let Layer::Dropout(layer) = &model.layers[0] else { unreachable!() };
+/// assert_eq!(layer.dropout.prob, 0.5);
+/// ```
 #[derive(Module, Debug)]
 pub struct DropoutLayer {
+    /// burn's `Dropout` module.
     pub dropout: BurnDropout,
 }

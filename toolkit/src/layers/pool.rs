@@ -1,4 +1,11 @@
-//! Keras's `MaxPooling2D` and `AveragePooling2D`.
+//! Keras's `MaxPooling2D` and `AveragePooling2D` (PyTorch's `nn.MaxPool2d`,
+//! `nn.AvgPool2d`): they shrink each feature map by summarizing windows.
+//!
+//! ```
+//! use fireside::prelude::*;
+//! let model = Sequential::with_input([32, 26, 26]).add(MaxPool2d::new(2));
+//! assert_eq!(model.output_shape(), [32, 13, 13]);
+//! ```
 
 use super::LayerError;
 use super::conv2d::image_shape;
@@ -27,16 +34,32 @@ macro_rules! pooling_layer {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq)]
         pub struct $spec {
+            /// The window's `[height, width]`.
             pub pool_size: [usize; 2],
+            /// The step between windows, `[vertical, horizontal]`.
             pub strides: [usize; 2],
         }
 
         impl $spec {
             /// A square window of `pool_size`, stride = pool size (Keras's default).
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// let model = Sequential::with_input([8, 28, 28]).add(MaxPool2d::new(2)).add(AvgPool2d::new(2));
+            /// assert_eq!(model.output_shape(), [8, 7, 7]);
+            /// ```
             pub fn new(pool_size: usize) -> Self {
                 $spec { pool_size: [pool_size; 2], strides: [pool_size; 2] }
             }
 
+            /// The step between windows (Keras's `strides`); windows overlap when
+            /// it is smaller than the pool size.
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// let model = Sequential::with_input([8, 28, 28]).add(MaxPool2d::new(2).strides(1));
+            /// assert_eq!(model.output_shape(), [8, 27, 27]);   // AvgPool2d alike
+            /// ```
             pub fn strides(mut self, strides: usize) -> Self {
                 self.strides = [strides; 2];
                 self
@@ -53,12 +76,29 @@ macro_rules! pooling_layer {
         }
 
         #[doc = concat!("A built [`", stringify!($spec), "`].")]
+        ///
+        /// ```
+        /// use fireside::prelude::*;
+        /// let model = Sequential::with_input([1, 4, 4]).add(MaxPool2d::new(2)).add(AvgPool2d::new(2));
+        /// assert_eq!(model.layers[1].kind(), "AveragePooling2D");
+        /// assert_eq!(model.num_params(), 0);   // pooling has no weights
+        /// ```
         #[derive(Module, Debug)]
         pub struct $layer {
+            /// burn's pooling module.
             pub pool: $burn,
         }
 
         impl $layer {
+            /// Pools a batch of images (N, C, H, W), each channel on its own.
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// let model = Sequential::with_input([1, 2, 2]).add(MaxPool2d::new(2));
+            /// let Layer::MaxPool2d(pool) = &model.layers[0] else { unreachable!() };
+            /// let x = Tensor::<4>::from_floats([[[[1.0, 2.0], [3.0, 4.0]]]], &device());
+            /// assert_eq!(pool.forward(x).values(), vec![4.0]);   // AvgPool2d gives 2.5
+            /// ```
             pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
                 self.pool.forward(x)
             }

@@ -29,7 +29,14 @@ struct Series {
     ys: Vec<f32>,
 }
 
-/// A 2-D plot of one or more series.
+/// A 2-D plot of one or more series (matplotlib's `plt.plot`, `plt.scatter`,
+/// `plt.hist`). A cell that ends with a `Plot` shows it.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let plot = Plot::new("Loss").x_label("epoch").y_label("loss").curve("train", &[0.9, 0.5, 0.3]);
+/// assert!(plot.to_svg().contains("epoch"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Plot {
     title: String,
@@ -52,6 +59,13 @@ const COLORS: [RGBColor; 8] = [
 ];
 
 impl Plot {
+    /// An empty plot with a title; axes labelled "x" and "y", 640 x 400 pixels.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let plot = Plot::new("Activation functions");   // matplotlib: plt.title(...)
+    /// assert!(plot.to_svg().contains("Activation functions"));
+    /// ```
     pub fn new(title: impl Into<String>) -> Self {
         Plot {
             title: title.into(),
@@ -63,41 +77,88 @@ impl Plot {
         }
     }
 
+    /// The x axis's label (matplotlib's `plt.xlabel`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let plot = Plot::new("Loss").x_label("epoch").curve("train", &[0.9, 0.5]);
+    /// assert!(plot.to_svg().contains("epoch"));
+    /// ```
     pub fn x_label(mut self, label: impl Into<String>) -> Self {
         self.x_label = label.into();
         self
     }
 
+    /// The y axis's label (matplotlib's `plt.ylabel`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let plot = Plot::new("Loss").y_label("cross-entropy").curve("train", &[0.9, 0.5]);
+    /// assert!(plot.to_svg().contains("cross-entropy"));
+    /// ```
     pub fn y_label(mut self, label: impl Into<String>) -> Self {
         self.y_label = label.into();
         self
     }
 
     /// Pixel size of the picture (default 640 x 400).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let plot = Plot::new("Small").size(320, 200).curve("y", &[1.0, 2.0]);
+    /// assert!(plot.to_svg().contains("viewBox=\"0 0 320 200\""));
+    /// ```
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.size = (width, height);
         self
     }
 
-    /// Fixes the y axis instead of fitting it to the data.
+    /// Fixes the y axis instead of fitting it to the data (matplotlib's `plt.ylim`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let plot = Plot::new("Accuracy").y_range(0.0, 1.0).curve("validation", &[0.81, 0.9, 0.93]);
+    /// assert!(plot.to_svg().starts_with("<svg"));
+    /// ```
     pub fn y_range(mut self, low: f32, high: f32) -> Self {
         self.y_range = Some((low, high));
         self
     }
 
-    /// Adds a curve through the points (xs[i], ys[i]).
+    /// Adds a curve through the points (xs[i], ys[i]), labelled in the legend.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let xs: Vec<f32> = (0..=40).map(|i| -4.0 + i as f32 * 0.2).collect();
+    /// let ys: Vec<f32> = xs.iter().map(|x| x.tanh()).collect();
+    /// let plot = Plot::new("tanh").line("tanh", &xs, &ys);
+    /// assert!(plot.to_svg().contains("tanh"));
+    /// ```
     pub fn line(mut self, label: impl Into<String>, xs: &[f32], ys: &[f32]) -> Self {
         self.series.push(Series { label: label.into(), kind: Kind::Line, xs: xs.to_vec(), ys: ys.to_vec() });
         self
     }
 
     /// Adds a curve through (1, ys[0]), (2, ys[1]), ... (an epoch axis).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let losses = [0.9, 0.5, 0.35, 0.3];   // e.g. history.loss()
+    /// let plot = Plot::new("Loss").x_label("epoch").curve("train", &losses);
+    /// assert!(plot.to_svg().contains("train"));
+    /// ```
     pub fn curve(self, label: impl Into<String>, ys: &[f32]) -> Self {
         let xs: Vec<f32> = (1..=ys.len()).map(|i| i as f32).collect();
         self.line(label, &xs, ys)
     }
 
-    /// Adds points without lines.
+    /// Adds points without lines (matplotlib's `plt.scatter`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let plot = Plot::new("Data").scatter("class 0", &[0.1, 0.4, 0.2], &[0.3, 0.8, 0.5]);
+    /// assert!(plot.to_svg().contains("class 0"));
+    /// ```
     pub fn scatter(mut self, label: impl Into<String>, xs: &[f32], ys: &[f32]) -> Self {
         self.series.push(Series {
             label: label.into(),
@@ -134,6 +195,12 @@ impl Plot {
     }
 
     /// Shows the plot now (a cell can show several).
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// Plot::new("Loss").curve("train", &[0.9, 0.5, 0.3]).show();
+    /// Plot::new("Accuracy").curve("train", &[0.6, 0.8, 0.9]).show();
+    /// ```
     pub fn show(&self) {
         display(self);
     }
@@ -162,7 +229,13 @@ impl Plot {
         (x, y)
     }
 
-    /// The plot as an SVG document.
+    /// The plot as an SVG document (to save it, or to put it into HTML).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let svg = Plot::new("Loss").curve("train", &[0.9, 0.5]).to_svg();
+    /// assert!(svg.starts_with("<svg"));
+    /// ```
     pub fn to_svg(&self) -> String {
         let mut svg = String::new();
         {

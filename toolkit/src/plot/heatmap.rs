@@ -1,5 +1,12 @@
 //! A heat map with the value in each cell: confusion matrices, attention
 //! weights, feature maps.
+//!
+//! ```
+//! use fireside::prelude::*;
+//! let words = ["the", "cat"];
+//! let map = HeatMap::new("Attention", vec![vec![0.7, 0.3], vec![0.2, 0.8]]).labels(&words, &words);
+//! assert!(map.to_svg().contains("0.70"));
+//! ```
 
 use crate::display::{MimeBundle, Rich, display, escape};
 use std::fmt::Write;
@@ -21,6 +28,13 @@ pub struct HeatMap {
 }
 
 impl HeatMap {
+    /// A heat map of `values`, given row by row; rows and columns are labelled 0, 1, 2, ...
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let map = HeatMap::new("Counts", vec![vec![9.0, 1.0], vec![2.0, 8.0]]);
+    /// assert!(map.to_svg().contains("Counts"));
+    /// ```
     pub fn new(title: impl Into<String>, values: Vec<Vec<f32>>) -> Self {
         let rows = values.len();
         let columns = values.first().map_or(0, Vec::len);
@@ -34,6 +48,14 @@ impl HeatMap {
         }
     }
 
+    /// Names for the rows and the columns instead of their numbers.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let classes = ["cat", "dog"];
+    /// let map = HeatMap::new("Confusion", vec![vec![9.0, 1.0], vec![2.0, 8.0]]).labels(&classes, &classes);
+    /// assert!(map.to_svg().contains("dog"));
+    /// ```
     pub fn labels(mut self, rows: &[impl AsRef<str>], columns: &[impl AsRef<str>]) -> Self {
         self.row_labels = rows.iter().map(|l| l.as_ref().to_owned()).collect();
         self.column_labels = columns.iter().map(|l| l.as_ref().to_owned()).collect();
@@ -41,16 +63,37 @@ impl HeatMap {
     }
 
     /// Names of the column (x) and row (y) axes.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let counts = vec![vec![9.0, 1.0], vec![2.0, 8.0]];
+    /// let map = HeatMap::new("Confusion", counts).axis_names("predicted", "actual");
+    /// assert!(map.to_svg().contains("predicted"));
+    /// ```
     pub fn axis_names(mut self, x: impl Into<String>, y: impl Into<String>) -> Self {
         self.x_name = x.into();
         self.y_name = y.into();
         self
     }
 
+    /// Shows the heat map now (a cell can show several).
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let counts = vec![vec![9.0, 1.0], vec![2.0, 8.0]];
+    /// HeatMap::new("Confusion", counts).axis_names("predicted", "actual").show();
+    /// ```
     pub fn show(&self) {
         display(self);
     }
 
+    /// The heat map as an SVG document, each cell with its value written in it.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let svg = HeatMap::new("Weights", vec![vec![0.25, 1.0]]).to_svg();
+    /// assert!(svg.starts_with("<svg") && svg.contains("0.25"));
+    /// ```
     pub fn to_svg(&self) -> String {
         let rows = self.values.len();
         let columns = self.values.first().map_or(0, Vec::len);

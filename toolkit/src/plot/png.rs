@@ -1,5 +1,10 @@
 //! A minimal PNG encoder (8-bit grayscale or RGB, no filtering), enough for
 //! pictures of digits and feature maps without an image library.
+//!
+//! ```
+//! let bytes = fireside::plot::encode_png(2, 2, 1, &[0, 255, 255, 0]);   // a 2x2 checker
+//! assert_eq!(&bytes[1..4], b"PNG");
+//! ```
 
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
@@ -26,7 +31,15 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 }
 
 /// Encodes `pixels` (row-major, `channels` = 1 for gray or 3 for RGB, one
-/// byte each) as a PNG file.
+/// byte each) as a PNG file. Show it with `display(&png(bytes))`, or write
+/// it to a `.png` file.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let bytes = fireside::plot::encode_png(3, 1, 3, &[255, 0, 0, 0, 255, 0, 0, 0, 255]);   // red, green, blue
+/// assert!(bytes.starts_with(b"\x89PNG"));
+/// let picture = png(bytes);   // leave it last in a cell to see it
+/// ```
 pub fn encode_png(width: usize, height: usize, channels: usize, pixels: &[u8]) -> Vec<u8> {
     assert!(channels == 1 || channels == 3, "PNG pictures here are gray (1 channel) or RGB (3)");
     assert_eq!(pixels.len(), width * height * channels, "pixel count");
