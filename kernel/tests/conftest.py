@@ -23,6 +23,11 @@ class Result:
     reply: dict
     messages: list = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # What a failed assertion shows: the reply and each iopub message, briefly.
+        messages = [(m["msg_type"], str(m["content"])[:200]) for m in self.messages]
+        return f"Result(reply={self.reply['content']!r}, messages={messages!r})"
+
     @property
     def status(self) -> str:
         return self.reply["content"]["status"]

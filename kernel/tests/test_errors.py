@@ -1,7 +1,23 @@
 """Errors end the cell with status `error`, say what went wrong, and keep
 the notebook's variables."""
 
+import warnings
+
 from conftest import run
+
+
+def value_after_error(kernel, code):
+    """The value a cell shows after an error cell. Its variables must be
+    there (status ok). Rarely, on a loaded machine, the first cell after an
+    error shows no execute_result (an open bug, seen about 2 times in 25
+    runs; the full messages are in the warning); then it is asked once more,
+    loudly, so that CI still checks that the variables survived."""
+    result = run(kernel, code)
+    assert result.status == "ok", result
+    if result.result_text is None:
+        warnings.warn(f"no execute_result for {code!r} after an error cell: {result!r}")
+        result = run(kernel, code)
+    return result.result_text
 
 
 def test_a_panic_is_an_error_with_its_message_and_variables_survive(kernel):
@@ -12,7 +28,7 @@ def test_a_panic_is_an_error_with_its_message_and_variables_survive(kernel):
     assert content["ename"] == "panic"
     assert content["evalue"] == "the model diverged at step 41"
     assert result.of_type("error"), "an error message is published on iopub"
-    assert run(kernel, "kept + 1").result_text == "42"
+    assert value_after_error(kernel, "kept + 1") == "42"
 
 
 def test_a_compile_error_is_readable_and_points_at_the_cell(kernel):
@@ -26,7 +42,7 @@ def test_a_compile_error_is_readable_and_points_at_the_cell(kernel):
     assert "mismatched types" in traceback
     assert 'let n: u32 = "seven";' in traceback, traceback
     assert "^" in traceback
-    assert run(kernel, "kept_too * 6").result_text == "42"
+    assert value_after_error(kernel, "kept_too * 6") == "42"
 
 
 def test_a_question_mark_error_at_top_level_is_an_error(kernel):
@@ -34,7 +50,7 @@ def test_a_question_mark_error_at_top_level_is_an_error(kernel):
     result = run(kernel, 'let parsed: i32 = "not a number".parse()?;')
     assert result.status == "error"
     assert "invalid digit" in result.reply["content"]["evalue"]
-    assert run(kernel, "before").result_text == "5"
+    assert value_after_error(kernel, "before") == "5"
 
 
 def test_an_error_aborts_the_cells_queued_after_it(kernel):
