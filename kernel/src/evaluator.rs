@@ -83,6 +83,8 @@ struct Evaluator {
     private_dir: Option<PrivateDir>,
     setup: Setup,
     requests: Receiver<Control>,
+    /// A shutdown that arrived behind cells aborted after an error.
+    stop_later: Option<Sender<()>>,
     execution_count: usize,
 }
 
@@ -94,6 +96,7 @@ impl Evaluator {
             private_dir: None,
             setup,
             requests,
+            stop_later: None,
             execution_count: 0,
         };
         evaluator.context = evaluator.load_toolkit();
@@ -126,18 +129,18 @@ impl Evaluator {
     }
 
     fn run(mut self) {
-        let mut done = None;
-        while let Ok(control) = self.requests.recv() {
+        let done = loop {
+            if let Some(stop) = self.stop_later.take() {
+                break Some(stop);
+            }
+            let Ok(control) = self.requests.recv() else { break None };
             match control {
                 Control::Request(Request::Execute(message)) => self.execute(message),
                 Control::Request(Request::Complete(message)) => self.complete(message),
                 Control::Request(Request::Inspect(message)) => self.inspect(message),
-                Control::Stop(reply) => {
-                    done = Some(reply);
-                    break;
-                }
+                Control::Stop(reply) => break Some(reply),
             }
-        }
+        };
         // Dropping the context ends the evaluation process; the private
         // directory removes itself when dropped.
         drop(self.context);
@@ -209,18 +212,29 @@ impl Evaluator {
         if store_history {
             self.setup.history.record(count, &request.code);
         }
+        // The cells to abort are those queued while this one ran, so take
+        // them before the reply goes out: a cell the frontend sends after
+        // it has seen the error must run.
+        let queued = if matches!(outcome, Outcome::Error { .. }) && request.stop_on_error {
+            self.take_queued()
+        } else {
+            Vec::new()
+        };
         outbox.reply(&message, reply);
         outbox.status(&message, "idle");
-        if matches!(outcome, Outcome::Error { .. }) && request.stop_on_error {
-            self.abort_queued_executions();
-        }
+        self.abort_executions(queued);
+    }
+
+    /// Everything waiting in the queue now, in order.
+    fn take_queued(&mut self) -> Vec<Control> {
+        std::iter::from_fn(|| self.requests.try_recv().ok()).collect()
     }
 
     /// Like ipykernel: after an error, cells already queued (Run All) are
-    /// answered `aborted` instead of running on a broken state.
-    fn abort_queued_executions(&mut self) {
-        let mut keep = Vec::new();
-        while let Ok(control) = self.requests.try_recv() {
+    /// answered `aborted` instead of running on a broken state. Other
+    /// requests among them are answered as usual, in order.
+    fn abort_executions(&mut self, queued: Vec<Control>) {
+        for control in queued {
             match control {
                 Control::Request(Request::Execute(queued)) => {
                     let outbox = &self.setup.outbox;
@@ -233,15 +247,10 @@ impl Evaluator {
                     );
                     outbox.status(&queued, "idle");
                 }
-                other => keep.push(other),
-            }
-        }
-        // Requests other than executions are answered as usual, in order.
-        for control in keep {
-            match control {
                 Control::Request(Request::Complete(message)) => self.complete(message),
                 Control::Request(Request::Inspect(message)) => self.inspect(message),
-                _ => {}
+                // A shutdown queued behind the cells: put it back for the loop.
+                Control::Stop(done) => self.stop_later = Some(done),
             }
         }
     }
