@@ -100,7 +100,25 @@ impl Evaluator {
             execution_count: 0,
         };
         evaluator.context = evaluator.load_toolkit();
+        evaluator.warm_up_analysis();
         evaluator
+    }
+
+    /// The first cell that defines a variable waits ~18 s while
+    /// rust-analyzer (inside evcxr) first infers types against the toolkit
+    /// and its dependencies. A completion request does the same work with
+    /// no effect on the notebook's state, so it is done here, while the
+    /// user reads, unless a cell is already waiting (then it would only
+    /// delay that cell: a `let` pays the same cost either way).
+    fn warm_up_analysis(&mut self) {
+        let Ok(context) = &mut self.context else { return };
+        if !self.requests.is_empty() {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let code = "let fireside_warm_up = 0u8; fireside_warm_up.";
+        let _ = context.completions(code, code.len());
+        eprintln!("fireside: code analysis warmed up in {:.2} s", started.elapsed().as_secs_f64());
     }
 
     /// Copies the prebuilt cell template and preloads the toolkit, so that
@@ -188,6 +206,11 @@ impl Evaluator {
             Outcome::Ok(outputs) => {
                 reply["status"] = json!("ok");
                 let data = display_data(outputs);
+                if let Some(timing) = timing_text(outputs)
+                    && !request.silent
+                {
+                    outbox.publish(&message, "stream", json!({ "name": "stderr", "text": timing }));
+                }
                 if !data.is_empty() && !request.silent {
                     outbox.publish(
                         &message,
@@ -455,6 +478,18 @@ impl Evaluator {
 fn display_data(outputs: &EvalOutputs) -> serde_json::Map<String, Value> {
     let by_mime: &HashMap<String, String> = &outputs.content_by_mime_type;
     by_mime.iter().map(|(mime, content)| (mime.clone(), json!(content))).collect()
+}
+
+/// After `:timing`, each cell says how long it took and where the time
+/// went (evcxr's phases: compiling, with its fix-up rounds, and running).
+fn timing_text(outputs: &EvalOutputs) -> Option<String> {
+    let total = outputs.timing?;
+    let phases: Vec<String> = outputs
+        .phases
+        .iter()
+        .map(|phase| format!("{} {} ms", phase.name, phase.duration.as_millis()))
+        .collect();
+    Some(format!("took {} ms ({})\n", total.as_millis(), phases.join(", ")))
 }
 
 /// Jupyter counts cursor positions in Unicode code points; evcxr in bytes.

@@ -74,3 +74,25 @@ def test_comms_are_answered(kernel):
     reply = kernel.get_shell_msg(timeout=30)
     assert reply["parent_header"]["msg_id"] == msg_id
     assert reply["content"] == {"status": "ok", "comms": {}}
+
+
+def test_a_last_expression_shows_richly_or_as_debug_after_one_compile(kernel):
+    # `:timing` makes each cell report evcxr's phases; a "Fallback" phase
+    # means the cell was compiled twice before its value could be shown.
+    assert "Timing: true" in run(kernel, ":timing").result_text
+    try:
+        rich = run(kernel, "Sequential::new().add(Dense::new(2).input_dim(3))")
+        data = rich.of_type("execute_result")[0]["content"]["data"]
+        assert "<table" in data["text/html"], "a toolkit value renders richly, not as Debug"
+        assert "took" in rich.stderr and "Fallback" not in rich.stderr, rich
+
+        debug = run(kernel, "let mut counts = vec![3, 4];\ncounts.iter().map(|c| c * 2).collect::<Vec<_>>()")
+        assert debug.result_text == "[6, 8]"
+        assert "Fallback" not in debug.stderr, debug
+
+        # An immutable variable cannot be borrowed mutably: evcxr's own
+        # fallback shows it, with the same text.
+        assert run(kernel, "let fixed = (1, \"a\");").status == "ok"
+        assert run(kernel, "fixed").result_text == '(1, "a")'
+    finally:
+        assert "Timing: false" in run(kernel, ":timing").result_text

@@ -19,7 +19,9 @@ pub use crate::device::device;
 pub use crate::display::{
     DisplayHandle, ProgressBar, Rich, clear_output, display, html, markdown, png, progress, svg,
 };
-// Lets a cell's last expression render richly.
+// Let a cell's last expression render richly, or as `Debug` text, on the
+// first compile.
+pub use crate::display::ShowDebug as _;
 pub use crate::display::ShowRich as _;
 pub use crate::kernel::interrupted;
 pub use crate::layers::{

@@ -18,7 +18,7 @@ mod rich;
 pub use channel::in_kernel;
 pub(crate) use progress::escape;
 pub use progress::{Progress, ProgressBar, progress};
-pub use rich::{Html, Markdown, MimeBundle, Png, Rich, ShowRich, Svg, html, markdown, png, svg};
+pub use rich::{Html, Markdown, MimeBundle, Png, Rich, ShowDebug, ShowRich, Svg, html, markdown, png, svg};
 
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -136,6 +136,34 @@ impl<T: Rich + ?Sized> ShowRich for T {
     }
 }
 
+/// The `Debug` text of any other value, as evcxr's own fallback prints it,
+/// but found on the first compile. evcxr first compiles
+/// `(value).evcxr_display()` and, when that fails, compiles the cell again
+/// with `format!("{:?}", ..)`; the second compile costs about a second.
+///
+/// This method takes `&mut self` so that method lookup tries it only after
+/// [`ShowRich`] (which takes `&self`): a value that is both [`Rich`] and
+/// `Debug` renders richly. Temporaries and `mut` variables use it; an
+/// immutable variable cannot be borrowed mutably, so evcxr falls back as
+/// before, with the same text. (`:fmt` and `:types` apply to that fallback
+/// only.)
+///
+/// ```no_run
+/// use fireside::prelude::*;
+/// // What evcxr does with a cell that ends in `2 * 21usize`:
+/// (2 * 21usize).evcxr_display(); // prints the text/plain bundle "42"
+/// ```
+pub trait ShowDebug {
+    /// Writes the value's `Debug` text to stdout in evcxr's format.
+    fn evcxr_display(&mut self);
+}
+
+impl<T: std::fmt::Debug + ?Sized> ShowDebug for T {
+    fn evcxr_display(&mut self) {
+        MimeBundle::text(format!("{self:?}")).send_as_cell_result();
+    }
+}
+
 macro_rules! text_kind {
     ($(#[$doc:meta])* $name:ident, $fn_name:ident, $mime:expr) => {
         $(#[$doc])*
