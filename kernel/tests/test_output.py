@@ -86,13 +86,14 @@ def test_a_last_expression_shows_richly_or_as_debug_after_one_compile(kernel):
         assert "<table" in data["text/html"], "a toolkit value renders richly, not as Debug"
         assert "took" in rich.stderr and "Fallback" not in rich.stderr, rich
 
-        debug = run(kernel, "let mut counts = vec![3, 4];\ncounts.iter().map(|c| c * 2).collect::<Vec<_>>()")
+        # An immutable local of the same cell: the case the notebooks hit most.
+        debug = run(kernel, "let counts = vec![3, 4];\nlet doubled: Vec<i32> = counts.iter().map(|c| c * 2).collect();\ndoubled")
         assert debug.result_text == "[6, 8]"
         assert "Fallback" not in debug.stderr, debug
+        assert run(kernel, "1 + 1").result_text == "2"
 
-        # An immutable variable cannot be borrowed mutably: evcxr's own
-        # fallback shows it, with the same text.
-        assert run(kernel, "let fixed = (1, \"a\");").status == "ok"
-        assert run(kernel, "fixed").result_text == '(1, "a")'
+        # A type of the user's own takes evcxr's fallback, with the same text.
+        assert run(kernel, "#[derive(Debug)]\nstruct Point { x: i32 }").status == "ok"
+        assert run(kernel, "Point { x: 1 }").result_text == "Point { x: 1 }"
     finally:
         assert "Timing: false" in run(kernel, ":timing").result_text

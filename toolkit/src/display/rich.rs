@@ -9,6 +9,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::fmt::Debug;
 
 /// The representations of one value, keyed by MIME type; the frontend
 /// picks the richest it can show. Images are base64 text. It is what
@@ -136,33 +137,52 @@ impl<T: Rich + ?Sized> ShowRich for T {
     }
 }
 
-/// The `Debug` text of any other value, as evcxr's own fallback prints it,
-/// but found on the first compile. evcxr first compiles
-/// `(value).evcxr_display()` and, when that fails, compiles the cell again
-/// with `format!("{:?}", ..)`; the second compile costs about a second.
+/// The `Debug` text of standard values (numbers, strings, vectors,
+/// options, tuples, maps...), as evcxr's own fallback prints it, but found
+/// on the first compile. evcxr first compiles `(value).evcxr_display()`
+/// and, when that does not compile, compiles the cell again with
+/// `format!("{:?}", ..)`; the second compile costs about a second.
 ///
-/// This method takes `&mut self` so that method lookup tries it only after
-/// [`ShowRich`] (which takes `&self`): a value that is both [`Rich`] and
-/// `Debug` renders richly. Temporaries and `mut` variables use it; an
-/// immutable variable cannot be borrowed mutably, so evcxr falls back as
-/// before, with the same text. (`:fmt` and `:types` apply to that fallback
-/// only.)
+/// It is implemented for a list of std types rather than for every
+/// `Debug` type, because a toolkit value that is both [`Rich`] and `Debug`
+/// would then have two `evcxr_display` methods and show neither. Other
+/// types take evcxr's fallback, with the same text. (`:fmt` and `:types`
+/// apply to that fallback only.)
 ///
 /// ```no_run
 /// use fireside::prelude::*;
-/// // What evcxr does with a cell that ends in `2 * 21usize`:
-/// (2 * 21usize).evcxr_display(); // prints the text/plain bundle "42"
+/// // What evcxr does with a cell that ends in `2 * 21`:
+/// (2 * 21).evcxr_display(); // prints the text/plain bundle "42"
 /// ```
 pub trait ShowDebug {
     /// Writes the value's `Debug` text to stdout in evcxr's format.
-    fn evcxr_display(&mut self);
+    fn evcxr_display(&self);
 }
 
-impl<T: std::fmt::Debug + ?Sized> ShowDebug for T {
-    fn evcxr_display(&mut self) {
-        MimeBundle::text(format!("{self:?}")).send_as_cell_result();
-    }
+macro_rules! show_debug {
+    ($([$($generics:tt)*] $type:ty),* $(,)?) => {
+        $(
+            impl<$($generics)*> ShowDebug for $type {
+                fn evcxr_display(&self) {
+                    MimeBundle::text(format!("{self:?}")).send_as_cell_result();
+                }
+            }
+        )*
+    };
 }
+
+show_debug!(
+    [] i8, [] i16, [] i32, [] i64, [] i128, [] isize,
+    [] u8, [] u16, [] u32, [] u64, [] u128, [] usize,
+    [] f32, [] f64, [] bool, [] char, [] str, [] String, [] (),
+    [T: Debug] [T], [T: Debug, const N: usize] [T; N], [T: Debug] Vec<T>,
+    [T: Debug] std::collections::VecDeque<T>, [T: Debug] Option<T>, [T: Debug, E: Debug] Result<T, E>,
+    [A: Debug, B: Debug] (A, B), [A: Debug, B: Debug, C: Debug] (A, B, C),
+    [A: Debug, B: Debug, C: Debug, D: Debug] (A, B, C, D),
+    [K: Debug, V: Debug, S] std::collections::HashMap<K, V, S>, [K: Debug, V: Debug] std::collections::BTreeMap<K, V>,
+    [T: Debug, S] std::collections::HashSet<T, S>, [T: Debug] std::collections::BTreeSet<T>,
+    [T: Debug] std::ops::Range<T>,
+);
 
 macro_rules! text_kind {
     ($(#[$doc:meta])* $name:ident, $fn_name:ident, $mime:expr) => {
