@@ -16,10 +16,12 @@ use crate::one_hot::one_hot;
 /// ```
 #[derive(Clone, Copy, PartialEq)]
 pub struct Batch<'a> {
-    /// The pixels, `len × 1 × rows × cols` flattened, each in `[0, 1]`.
+    /// The values, `len × channels × rows × cols` flattened, each in `[0, 1]`.
     pub images: &'a [f32],
     /// The class of each image.
     pub labels: &'a [u8],
+    /// The number of channels of each image (1 grey-scale, 3 RGB).
+    pub channels: usize,
     /// The height of each image in pixels.
     pub rows: usize,
     /// The width of each image in pixels.
@@ -49,7 +51,7 @@ impl Batch<'_> {
         self.labels.is_empty()
     }
 
-    /// The shape of `images` as a channels-first tensor: `[len, 1, rows, cols]`.
+    /// The shape of `images` as a channels-first tensor: `[len, channels, rows, cols]`.
     ///
     /// ```
     /// # let set = fireside_datasets::Mnist::shipped_subset()?.test;
@@ -58,7 +60,7 @@ impl Batch<'_> {
     /// # Ok::<(), fireside_datasets::DatasetError>(())
     /// ```
     pub fn shape(&self) -> [usize; 4] {
-        [self.len(), 1, self.rows, self.cols]
+        [self.len(), self.channels, self.rows, self.cols]
     }
 
     /// The labels one-hot encoded: `len × class_count` values.
@@ -117,10 +119,11 @@ impl<'a> Iterator for Batches<'a> {
         }
         let end = (start + self.batch_size).min(self.set.len());
         self.next_start = end;
-        let pixels = self.set.pixels_per_image();
+        let values = self.set.values_per_image();
         Some(Batch {
-            images: &self.set.images[start * pixels..end * pixels],
+            images: &self.set.images[start * values..end * values],
             labels: &self.set.labels[start..end],
+            channels: self.set.channels,
             rows: self.set.rows,
             cols: self.set.cols,
         })
@@ -143,6 +146,7 @@ mod tests {
         let set = ImageSet {
             images: (0..7).map(|i| i as f32).collect(),
             labels: (0..7).collect(),
+            channels: 1,
             rows: 1,
             cols: 1,
             class_names: (0..7).map(|i| i.to_string()).collect(),

@@ -193,6 +193,97 @@ pub enum DatasetError {
         /// The folder that was searched.
         dir: PathBuf,
     },
+
+    /// A folder of labelled texts (aclImdb's `train/` or `test/`) holds no text.
+    #[error(
+        "{} holds no review: expected text files in its `pos/` and `neg/` subfolders, named \
+         `<id>_<rating>.txt` as in aclImdb; check the path (it should be the `aclImdb` folder \
+         that holds `train/` and `test/`)",
+        dir.display()
+    )]
+    NoTexts {
+        /// The folder that was searched.
+        dir: PathBuf,
+    },
+
+    /// A word index file is not a JSON object of word → rank.
+    #[error(
+        "{} is not a Keras word index: {reason}; it should be a JSON object mapping each \
+         word to its frequency rank (1 for the most frequent), like Keras's \
+         imdb_word_index.json",
+        path.display()
+    )]
+    BadWordIndex {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A CIFAR-10 binary file whose length is not a whole number of records.
+    #[error(
+        "{}: record {record} is incomplete: the file is not CIFAR-10 binary (1 + 3072 bytes per \
+         image); it has {len} bytes, check the path or download the binary version again",
+        path.display()
+    )]
+    IncompleteRecord {
+        /// The file.
+        path: PathBuf,
+        /// The index of the incomplete record, counted from 0.
+        record: usize,
+        /// The length of the file in bytes.
+        len: u64,
+    },
+
+    /// A folder that should hold one subfolder per class holds none.
+    #[error(
+        "{} has no class subfolders: put the images of each class in a subfolder named after \
+         the class, e.g. {}/cat/1.png and {}/dog/1.jpg (as Keras's flow_from_directory expects)",
+        dir.display(), dir.display(), dir.display()
+    )]
+    NoClassFolders {
+        /// The folder.
+        dir: PathBuf,
+    },
+
+    /// Class subfolders exist but hold no image.
+    #[error(
+        "{} has class subfolders ({}) but no .png, .jpg or .jpeg image in them; put the images \
+         of each class in its subfolder",
+        dir.display(), classes.join(", ")
+    )]
+    NoImages {
+        /// The folder.
+        dir: PathBuf,
+        /// The class subfolders found.
+        classes: Vec<String>,
+    },
+
+    /// More classes than labels of one byte can tell apart.
+    #[error(
+        "{} has {count} class subfolders, but an ImageSet holds at most 256 classes; \
+         group the classes or split the folder",
+        dir.display()
+    )]
+    TooManyClasses {
+        /// The folder.
+        dir: PathBuf,
+        /// The number of class subfolders.
+        count: usize,
+    },
+
+    /// An image file that could not be decoded.
+    #[error(
+        "could not read the image {}: {reason}; the file is damaged or is not a PNG or JPEG \
+         image, replace or remove it",
+        path.display()
+    )]
+    BadImage {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder reported.
+        reason: String,
+    },
 }
 
 /// Bytes as space-separated hex pairs, e.g. `1f 8b 08`.

@@ -1,4 +1,4 @@
-//! A labelled set of grey-scale images held in memory.
+//! A labelled set of images (grey-scale or colour) held in memory.
 
 use std::fmt;
 
@@ -9,12 +9,14 @@ use rand::seq::SliceRandom;
 use crate::batch::Batches;
 use crate::one_hot::one_hot;
 
-/// Labelled grey-scale images, all of the same size, ready for training.
+/// Labelled images, all of the same size and channel count, ready for training.
 ///
-/// `images` holds every image one after the other, row by row, each pixel
-/// normalized to `[0, 1]`. That is the layout of a channels-first tensor of
-/// shape `[len, 1, rows, cols]` ([`ImageSet::shape`]), the one the toolkit's
-/// models take.
+/// `images` holds every image one after the other, channels-first: for each
+/// image its first channel row by row (the red plane of a colour image, the
+/// only plane of a grey one), then the next channel, each value normalized
+/// to `[0, 1]`. That is the layout of a channels-first tensor of shape
+/// `[len, channels, rows, cols]` ([`ImageSet::shape`]), the one the toolkit's
+/// models take (PyTorch's layout; Keras's default is channels-last).
 ///
 /// ```
 /// use fireside_datasets::Mnist;
@@ -28,10 +30,12 @@ use crate::one_hot::one_hot;
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct ImageSet {
-    /// All pixels, `len × 1 × rows × cols` flattened, each in `[0, 1]`.
+    /// All values, `len × channels × rows × cols` flattened, each in `[0, 1]`.
     pub images: Vec<f32>,
     /// The class of each image, an index into `class_names`.
     pub labels: Vec<u8>,
+    /// The number of channels: 1 for grey-scale (MNIST), 3 for RGB (CIFAR-10).
+    pub channels: usize,
     /// The height of each image in pixels.
     pub rows: usize,
     /// The width of each image in pixels.
@@ -138,7 +142,8 @@ impl ImageSet {
         self.labels.is_empty()
     }
 
-    /// The number of pixels in one image, `rows × cols`.
+    /// The number of pixels in one image, `rows × cols` (whatever the
+    /// number of channels; see [`ImageSet::values_per_image`]).
     ///
     /// ```
     /// # let set = fireside_datasets::Mnist::shipped_subset()?.test;
@@ -149,7 +154,19 @@ impl ImageSet {
         self.rows * self.cols
     }
 
-    /// The shape of `images` as a channels-first tensor: `[len, 1, rows, cols]`.
+    /// The number of values in one image, `channels × rows × cols`: the
+    /// length of [`ImageSet::image`], the input size of a dense network.
+    ///
+    /// ```
+    /// # let set = fireside_datasets::Cifar10::shipped_subset()?.test;
+    /// assert_eq!(set.values_per_image(), 3 * 32 * 32);
+    /// # Ok::<(), fireside_datasets::DatasetError>(())
+    /// ```
+    pub fn values_per_image(&self) -> usize {
+        self.channels * self.rows * self.cols
+    }
+
+    /// The shape of `images` as a channels-first tensor: `[len, channels, rows, cols]`.
     ///
     /// ```
     /// # let set = fireside_datasets::Mnist::shipped_subset()?.test;
@@ -157,7 +174,7 @@ impl ImageSet {
     /// # Ok::<(), fireside_datasets::DatasetError>(())
     /// ```
     pub fn shape(&self) -> [usize; 4] {
-        [self.len(), 1, self.rows, self.cols]
+        [self.len(), self.channels, self.rows, self.cols]
     }
 
     /// The number of classes.
@@ -186,7 +203,7 @@ impl ImageSet {
         &self.class_names[usize::from(label)]
     }
 
-    /// The pixels of image `index`, row by row.
+    /// The values of image `index`, channels-first: each channel row by row.
     ///
     /// # Panics
     ///
@@ -200,7 +217,7 @@ impl ImageSet {
     /// ```
     pub fn image(&self, index: usize) -> &[f32] {
         assert!(index < self.len(), "image {index} is out of range: the set has {} images", self.len());
-        let size = self.pixels_per_image();
+        let size = self.values_per_image();
         &self.images[index * size..(index + 1) * size]
     }
 
@@ -246,17 +263,48 @@ impl ImageSet {
     /// # Ok::<(), fireside_datasets::DatasetError>(())
     /// ```
     pub fn select(&self, indices: &[usize]) -> ImageSet {
-        let mut images = Vec::with_capacity(indices.len() * self.pixels_per_image());
+        let mut images = Vec::with_capacity(indices.len() * self.values_per_image());
         for &index in indices {
             images.extend_from_slice(self.image(index));
         }
         ImageSet {
             images,
             labels: indices.iter().map(|&index| self.labels[index]).collect(),
+            channels: self.channels,
             rows: self.rows,
             cols: self.cols,
             class_names: self.class_names.clone(),
         }
+    }
+
+    /// This set's images followed by `other`'s, e.g. a data set's training
+    /// and test parts put back together before a split of one's own.
+    ///
+    /// # Panics
+    ///
+    /// If the two sets differ in image size, channels or class names.
+    ///
+    /// ```
+    /// # let cifar = fireside_datasets::Cifar10::shipped_subset()?;
+    /// let all = cifar.train.concat(&cifar.test);
+    /// assert_eq!(all.len(), 3000);
+    /// let (train, test) = all.split(0.2, 42); // 80% / 20%
+    /// assert_eq!((train.len(), test.len()), (2400, 600));
+    /// # Ok::<(), fireside_datasets::DatasetError>(())
+    /// ```
+    pub fn concat(&self, other: &ImageSet) -> ImageSet {
+        assert_eq!(
+            (self.channels, self.rows, self.cols),
+            (other.channels, other.rows, other.cols),
+            "cannot concatenate images of {} and {}",
+            self.size_text(),
+            other.size_text()
+        );
+        assert_eq!(self.class_names, other.class_names, "cannot concatenate sets with different classes");
+        let mut joined = self.clone();
+        joined.images.extend_from_slice(&other.images);
+        joined.labels.extend_from_slice(&other.labels);
+        joined
     }
 
     /// The first `count` images (all of them if the set is smaller).
@@ -270,8 +318,9 @@ impl ImageSet {
     pub fn take(&self, count: usize) -> ImageSet {
         let count = count.min(self.len());
         ImageSet {
-            images: self.images[..count * self.pixels_per_image()].to_vec(),
+            images: self.images[..count * self.values_per_image()].to_vec(),
             labels: self.labels[..count].to_vec(),
+            channels: self.channels,
             rows: self.rows,
             cols: self.cols,
             class_names: self.class_names.clone(),
@@ -351,6 +400,7 @@ impl fmt::Debug for ImageSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImageSet")
             .field("len", &self.len())
+            .field("channels", &self.channels)
             .field("rows", &self.rows)
             .field("cols", &self.cols)
             .field("class_names", &self.class_names)
@@ -358,10 +408,23 @@ impl fmt::Debug for ImageSet {
     }
 }
 
-/// E.g. `8000 images of 28x28 in 10 classes`.
+/// E.g. `8000 images of 28x28 in 10 classes` (grey-scale) or
+/// `2500 images of 32x32x3 in 10 classes` (colour: rows × cols × channels,
+/// the way Keras writes an input shape).
 impl fmt::Display for ImageSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} images of {}x{} in {} classes", self.len(), self.rows, self.cols, self.class_count())
+        write!(f, "{} images of {} in {} classes", self.len(), self.size_text(), self.class_count())
+    }
+}
+
+impl ImageSet {
+    /// `28x28` for one channel, `32x32x3` for more.
+    pub(crate) fn size_text(&self) -> String {
+        if self.channels == 1 {
+            format!("{}x{}", self.rows, self.cols)
+        } else {
+            format!("{}x{}x{}", self.rows, self.cols, self.channels)
+        }
     }
 }
 
@@ -374,6 +437,7 @@ mod tests {
         ImageSet {
             images: (0..len).flat_map(|i| [i as f32, i as f32]).collect(),
             labels: (0..len).map(|i| (i % 3) as u8).collect(),
+            channels: 1,
             rows: 1,
             cols: 2,
             class_names: vec!["a".into(), "b".into(), "c".into()],
@@ -438,6 +502,21 @@ mod tests {
         let set = numbered(5);
         assert_eq!(origins(&set.take(2)), vec![0, 1]);
         assert_eq!(set.take(9).len(), 5);
+    }
+
+    #[test]
+    fn concat_appends_images_and_labels() {
+        let joined = numbered(3).concat(&numbered(2));
+        assert_eq!(origins(&joined), vec![0, 1, 2, 0, 1]);
+        assert_eq!(joined.labels, vec![0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot concatenate images of 1x2 and 1x2x3")]
+    fn concat_of_different_channels_panics() {
+        let mut rgb = numbered(1);
+        rgb.channels = 3;
+        numbered(1).concat(&rgb);
     }
 
     #[test]

@@ -5,11 +5,22 @@
 //!   ([`idx`]). [`Mnist::load`] uses the full MNIST when it is installed in
 //!   [`data_dir`], and otherwise the subset of 10,000 real MNIST digits that
 //!   ships with this crate, so a notebook works offline from the start.
+//! - [`Cifar10`]: CIFAR-10 in its binary format ([`cifar`]), the full set
+//!   when installed in [`data_dir`], else a small synthetic stand-in shipped
+//!   with this crate (drawn shapes in CIFAR-10's classes, not photographs).
+//! - [`ImageFolder`]: images in class subfolders (`train/cat/*.png`), as
+//!   Keras's `flow_from_directory` reads them, resized to a target size;
+//!   [`load_image`] for one file and [`ImageSet::save_to_folders`] to write
+//!   a set in that layout.
 //! - [`ImageSet`]: labelled images in memory, normalized to `[0, 1]` and laid
-//!   out channels-first (`N × 1 × rows × cols`), with the usual helpers:
+//!   out channels-first (`N × channels × rows × cols`), with the usual helpers:
 //!   [`split`](ImageSet::split) into training and validation,
 //!   [`shuffled`](ImageSet::shuffled), [`take`](ImageSet::take),
 //!   [`batches`](ImageSet::batches), [`one_hot`].
+//! - [`Imdb`]: labelled movie reviews in the IMDB (aclImdb) layout, the full
+//!   set when installed, else 2,983 real review sentences shipped with this
+//!   crate; [`text::Vocabulary`] and [`pad_sequences`] turn them into
+//!   sequences as `keras.datasets.imdb` does.
 //! - [`DatasetError`]: every error names the file concerned, what is wrong
 //!   and how to fix it.
 //!
@@ -32,11 +43,15 @@
 //! [`data_dir`] is `$FIRESIDE_DATA`, or `~/.cache/fireside` (Linux) or
 //! `~/Library/Caches/fireside` (macOS).
 
+pub mod cifar;
 pub mod error;
 pub mod idx;
+pub mod imdb;
 pub mod mnist;
+pub mod text;
 
 mod batch;
+mod image_folder;
 mod image_set;
 mod location;
 mod one_hot;
@@ -45,8 +60,14 @@ mod one_hot;
 mod test_support;
 
 pub use batch::{Batch, Batches};
+pub use cifar::{CIFAR10_CLASS_NAMES, Cifar10, Cifar10Source};
 pub use error::{DatasetError, Result};
+pub use image_folder::{Image, ImageFolder, load_image};
 pub use image_set::{ImageSet, SplitSize};
-pub use location::{DATA_DIR_ENV, SHIPPED_DATA_ENV, data_dir, shipped_data_dir};
+pub use imdb::{Imdb, ImdbSource, SENTIMENT_CLASS_NAMES, SHIPPED_IMDB_ENV, TextSet, shipped_imdb_dir};
+pub use location::{
+    DATA_DIR_ENV, SHIPPED_CIFAR10_ENV, SHIPPED_DATA_ENV, data_dir, shipped_cifar10_dir, shipped_data_dir,
+};
 pub use mnist::{FASHION_CLASS_NAMES, Mnist, MnistVariant, Source};
 pub use one_hot::one_hot;
+pub use text::{Side, Vocabulary, pad_sequences};

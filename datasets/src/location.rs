@@ -17,8 +17,15 @@ pub const DATA_DIR_ENV: &str = "FIRESIDE_DATA";
 /// ```
 pub const SHIPPED_DATA_ENV: &str = "FIRESIDE_SHIPPED_DATA";
 
+/// The environment variable that overrides [`shipped_cifar10_dir`].
+///
+/// ```
+/// assert_eq!(fireside_datasets::SHIPPED_CIFAR10_ENV, "FIRESIDE_SHIPPED_CIFAR10");
+/// ```
+pub const SHIPPED_CIFAR10_ENV: &str = "FIRESIDE_SHIPPED_CIFAR10";
+
 /// The folder where full data sets are looked for, each in its own
-/// subfolder (`mnist/`, `fashion-mnist/`).
+/// subfolder (`mnist/`, `fashion-mnist/`, `cifar-10-batches-bin/`).
 ///
 /// It is `$FIRESIDE_DATA` when that is set, otherwise `fireside` in the
 /// platform's cache folder: `$XDG_CACHE_HOME` or `~/.cache` on Linux,
@@ -47,6 +54,21 @@ pub fn data_dir() -> PathBuf {
 pub fn shipped_data_dir() -> PathBuf {
     env_path(SHIPPED_DATA_ENV)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-subset")))
+}
+
+/// The folder that holds the CIFAR-10-like set shipped with this crate
+/// (`data_batch_1.bin`, `test_batch.bin`, `batches.meta.txt`).
+///
+/// It is `$FIRESIDE_SHIPPED_CIFAR10` when that is set, otherwise this
+/// crate's `data/cifar10-subset` folder, found like [`shipped_data_dir`].
+///
+/// ```
+/// let dir = fireside_datasets::shipped_cifar10_dir();
+/// assert!(dir.ends_with("cifar10-subset") || std::env::var_os("FIRESIDE_SHIPPED_CIFAR10").is_some());
+/// ```
+pub fn shipped_cifar10_dir() -> PathBuf {
+    env_path(SHIPPED_CIFAR10_ENV)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/cifar10-subset")))
 }
 
 /// The value of an environment variable as a path, if it is set and not empty.

@@ -372,6 +372,7 @@ fn read_image_set(images_path: &Path, labels_path: &Path, variant: MnistVariant)
     Ok(ImageSet {
         images: images.data().iter().map(|&pixel| f32::from(pixel) / 255.0).collect(),
         labels: labels.into_data(),
+        channels: 1,
         rows,
         cols,
         class_names,

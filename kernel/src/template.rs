@@ -247,12 +247,16 @@ impl PrivateDir {
         if !template.join(INFO_FILE).exists() {
             return Err(TemplateError::Missing(template));
         }
+        // The pid goes in first: a kernel starting at the same moment (two
+        // students on one server) must see this directory as alive, not as
+        // the leftover of a crashed kernel, while it is being copied.
+        fs::create_dir_all(&self.root).map_err(io_error("creating", &self.root))?;
+        self.created = true;
+        fs::write(self.root.join("pid"), std::process::id().to_string())
+            .map_err(io_error("writing", &self.root))?;
         remove_stale_kernel_dirs(&data_dir.join("kernels"));
         let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
         copy_template(&template, &self.root, &skip_incremental)?;
-        fs::write(self.root.join("pid"), std::process::id().to_string())
-            .map_err(io_error("writing", &self.root))?;
-        self.created = true;
         Ok(())
     }
 
@@ -309,7 +313,13 @@ fn remove_stale_kernel_dirs(kernels: &Path) {
     for entry in entries.flatten() {
         let pid =
             fs::read_to_string(entry.path().join("pid")).ok().and_then(|p| p.trim().parse::<i32>().ok());
-        let alive = pid.is_some_and(|pid| unsafe { libc::kill(pid, 0) } == 0);
+        let alive = match pid {
+            Some(pid) => (unsafe { libc::kill(pid, 0) }) == 0,
+            // No pid yet: being created right now, unless it is old.
+            None => entry.metadata().and_then(|m| m.modified()).is_ok_and(|modified| {
+                modified.elapsed().is_ok_and(|age| age < std::time::Duration::from_secs(600))
+            }),
+        };
         if !alive {
             let _ = fs::remove_dir_all(entry.path());
         }
@@ -330,6 +340,20 @@ mod tests {
         assert!(!is_shared_artifact(&debug.join(".fingerprint/ctx-99/lib-ctx")));
         assert!(!is_shared_artifact(&debug.join(".cargo-lock")));
         assert!(!is_shared_artifact(Path::new("/t/cell/Cargo.toml")));
+    }
+
+    #[test]
+    fn a_kernel_dir_being_created_or_alive_is_kept_and_a_dead_one_removed() {
+        let kernels = std::env::temp_dir().join(format!("fireside-stale-test-{}", std::process::id()));
+        let (alive, creating, dead) = (kernels.join("alive"), kernels.join("creating"), kernels.join("dead"));
+        for dir in [&alive, &creating, &dead] {
+            fs::create_dir_all(dir).unwrap();
+        }
+        fs::write(alive.join("pid"), std::process::id().to_string()).unwrap();
+        fs::write(dead.join("pid"), i32::MAX.to_string()).unwrap();
+        remove_stale_kernel_dirs(&kernels);
+        assert!(alive.exists() && creating.exists() && !dead.exists());
+        fs::remove_dir_all(&kernels).unwrap();
     }
 
     #[test]

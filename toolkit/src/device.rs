@@ -9,6 +9,10 @@
 //! - `FIRESIDE_BACKEND=wgpu|flex|ndarray` overrides the choice. `ndarray` is
 //!   burn's older CPU backend (deprecated in burn 0.22, several times slower
 //!   than flex here), kept so that the two can be compared.
+//! - `FIRESIDE_ADAPTER=<number or name>` picks one adapter of
+//!   [`adapters()`] on a machine with several GPUs (a cloud machine with
+//!   four, a laptop with an integrated and a discrete one): `1`, or a part of
+//!   its name such as `A100`. It implies the wgpu backend.
 //!
 //! The notebooks' code is the same on every backend:
 //!
@@ -106,6 +110,16 @@ pub enum DeviceError {
         "FIRESIDE_BACKEND={0:?} is not a backend: use wgpu, flex or ndarray, or unset it to let fireside choose"
     )]
     UnknownBackend(String),
+    /// `FIRESIDE_ADAPTER` names no adapter wgpu can see.
+    #[error(
+        "FIRESIDE_ADAPTER={requested:?} matches no adapter; the adapters are: {available}. Set it to one's number or a part of its name, or unset it"
+    )]
+    NoSuchAdapter {
+        /// What `FIRESIDE_ADAPTER` says.
+        requested: String,
+        /// The adapters found, numbered as `FIRESIDE_ADAPTER` counts them.
+        available: String,
+    },
     /// `FIRESIDE_BACKEND=wgpu` was asked for, but there is no adapter to run it on.
     #[error(
         "FIRESIDE_BACKEND=wgpu, but wgpu finds no adapter: install a Vulkan driver (`apt-get install mesa-vulkan-drivers libvulkan1` for the software one) or use FIRESIDE_BACKEND=flex"
@@ -145,6 +159,47 @@ pub fn adapters() -> Vec<Adapter> {
         .collect()
 }
 
+/// The adapter that `FIRESIDE_ADAPTER` asks for: its number in `adapters`
+/// (from 0) or a case-insensitive part of its name.
+///
+/// ```
+/// use fireside::device::{Adapter, select_adapter};
+/// let gpu = |name: &str| Adapter { name: name.into(), kind: "discrete GPU", api: "Vulkan".into(), hardware: true };
+/// let adapters = [gpu("NVIDIA A100 #0"), gpu("NVIDIA H100")];
+/// assert_eq!(select_adapter(&adapters, "1").unwrap().name, "NVIDIA H100");
+/// assert_eq!(select_adapter(&adapters, "h100").unwrap().name, "NVIDIA H100");
+/// assert!(select_adapter(&adapters, "V100").unwrap_err().to_string().contains("0: NVIDIA A100 #0"));
+/// ```
+pub fn select_adapter(adapters: &[Adapter], requested: &str) -> Result<Adapter, DeviceError> {
+    let wanted = requested.trim();
+    let by_number = wanted.parse::<usize>().ok().and_then(|i| adapters.get(i));
+    let by_name = || adapters.iter().find(|a| a.name.to_lowercase().contains(&wanted.to_lowercase()));
+    by_number.or_else(by_name).cloned().ok_or_else(|| DeviceError::NoSuchAdapter {
+        requested: requested.to_owned(),
+        available: if adapters.is_empty() {
+            "none (install a GPU driver, or Mesa's for the software adapter)".to_owned()
+        } else {
+            let list: Vec<String> =
+                adapters.iter().enumerate().map(|(i, a)| format!("{i}: {} ({})", a.name, a.kind)).collect();
+            list.join("; ")
+        },
+    })
+}
+
+/// burn's selector for `adapter`: its kind and its number among the
+/// adapters of that kind, the way burn's wgpu backend counts them.
+fn device_kind_of(adapter: &Adapter, adapters: &[Adapter]) -> burn::tensor::DeviceKind {
+    use burn::tensor::DeviceKind;
+    let index = adapters.iter().filter(|a| a.kind == adapter.kind).position(|a| a == adapter).unwrap_or(0);
+    match adapter.kind {
+        "discrete GPU" => DeviceKind::DiscreteGpu(index),
+        "integrated GPU" => DeviceKind::IntegratedGpu(index),
+        "virtual GPU" => DeviceKind::VirtualGpu(index),
+        "software (CPU)" => DeviceKind::Cpu,
+        _ => DeviceKind::DefaultDevice,
+    }
+}
+
 /// Native wgpu futures are ready at once; this drives one without a runtime.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
@@ -169,6 +224,16 @@ fn choose() -> Result<DeviceInfo, DeviceError> {
         })
         .cloned();
     let requested = std::env::var("FIRESIDE_BACKEND").ok().filter(|v| !v.is_empty());
+    let adapter_request = std::env::var("FIRESIDE_ADAPTER").ok().filter(|v| !v.trim().is_empty());
+    if let (Some(wanted), None | Some("wgpu")) = (&adapter_request, requested.as_deref()) {
+        let adapter = select_adapter(&adapters, wanted)?;
+        return Ok(DeviceInfo {
+            backend: Backend::Wgpu,
+            reason: format!("FIRESIDE_ADAPTER={wanted}"),
+            adapter: Some(adapter),
+            adapters,
+        });
+    }
     let info = match requested.as_deref() {
         Some("flex") => DeviceInfo {
             backend: Backend::Flex,
@@ -224,8 +289,12 @@ fn chosen() -> &'static Chosen {
     CHOSEN.get_or_init(|| {
         let info = choose().unwrap_or_else(|error| panic!("{error}"));
         let device = match info.backend {
-            // The adapter wgpu ranks first is the high-power one we found.
-            Backend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            // The adapter wgpu ranks first is the high-power one we found,
+            // unless FIRESIDE_ADAPTER named another.
+            Backend::Wgpu => match (&info.adapter, std::env::var_os("FIRESIDE_ADAPTER")) {
+                (Some(adapter), Some(_)) => Device::wgpu(device_kind_of(adapter, &info.adapters)),
+                _ => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            },
             Backend::Flex => Device::flex(),
             // Deprecated in burn 0.22 in favour of flex; chosen only on request.
             #[allow(deprecated)]

@@ -18,19 +18,24 @@ pub use burn;
 pub use fireside_datasets as datasets;
 
 pub mod activations;
+pub mod attention;
+pub mod augment;
 pub mod data;
 pub mod device;
 pub mod display;
+pub mod gan;
 pub mod kernel;
 pub mod layers;
 pub mod losses;
 pub mod metrics;
+pub mod mixture;
 pub mod model;
 pub mod optimizers;
 pub mod plot;
 pub mod prelude;
 pub mod tensor_view;
 pub mod training;
+pub mod tree;
 
 pub use kernel::interrupted;
 

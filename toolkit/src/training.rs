@@ -90,7 +90,7 @@ impl Targets {
         self.len() == 0
     }
 
-    fn select(&self, indices: Tensor<1, Int>) -> Targets {
+    pub(crate) fn select(&self, indices: Tensor<1, Int>) -> Targets {
         match self {
             Targets::Classes(t) => Targets::Classes(t.clone().select(0, indices)),
             Targets::Values(t) => Targets::Values(t.clone().select(0, indices)),
@@ -108,6 +108,46 @@ impl From<Tensor<2>> for Targets {
     fn from(t: Tensor<2>) -> Self {
         Targets::Values(t)
     }
+}
+
+/// Where [`Model::fit_generator`] and [`Model::evaluate_generator`] take
+/// their batches from: an endless stream of `(examples, targets)`, like the
+/// Python generators of Keras 2 (`flow`, `flow_from_directory`) or a
+/// `keras.utils.Sequence`. [`ImageFlow`](crate::augment::ImageFlow)
+/// implements it; so can a notebook's own type.
+///
+/// ```
+/// use fireside::prelude::*;
+/// /// Batches of random points, labelled by the sign of their sum: endless fresh data.
+/// struct Points { batch: usize }
+/// impl BatchSource for Points {
+///     fn next_batch(&mut self) -> (Batch, Targets) {
+///         let x = Tensor::<2>::random([self.batch, 2], Distribution::Normal(0.0, 1.0), &device());
+///         let y = x.clone().sum_dim(1).greater_elem(0.0).int().flatten::<1>(0, 1);
+///         (x.into(), y.into())
+///     }
+///     fn len(&self) -> usize { 10 }   // an "epoch" is 10 batches
+/// }
+/// let (x, y) = Points { batch: 8 }.next_batch();
+/// assert_eq!((x.len(), y.len()), (8, 8));
+/// ```
+pub trait BatchSource {
+    /// The next batch of examples and their targets; a source never runs
+    /// dry (it starts over, reshuffled, after its last batch).
+    fn next_batch(&mut self) -> (Batch, Targets);
+
+    /// The number of batches in one pass over the data (Keras's `len(generator)`),
+    /// the default `steps_per_epoch` and `validation_steps`.
+    fn len(&self) -> usize;
+
+    /// Whether one pass has no batch.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Called by `fit_generator` after each epoch (Keras's `Sequence.on_epoch_end`);
+    /// by default nothing happens and the stream simply goes on.
+    fn on_epoch_end(&mut self) {}
 }
 
 /// The options of [`Model::fit`], Keras's keyword arguments.
@@ -133,8 +173,12 @@ pub struct Fit {
     pub validation_split: f32,
     /// Separate validation examples and targets (instead of a split).
     pub validation_data: Option<(Batch, Targets)>,
-    /// At most this many batches per epoch (Keras's `steps_per_epoch`).
+    /// At most this many batches per epoch (Keras's `steps_per_epoch`); for
+    /// [`Model::fit_generator`], the batches per epoch (default: the source's `len()`).
     pub steps_per_epoch: Option<usize>,
+    /// Batches drawn from the validation source after each epoch of
+    /// [`Model::fit_generator`] (Keras's `validation_steps`; default: its `len()`).
+    pub validation_steps: Option<usize>,
     /// Show the progress bar and live curves (default true).
     pub live: bool,
 }
@@ -157,6 +201,7 @@ impl Fit {
             validation_split: 0.0,
             validation_data: None,
             steps_per_epoch: None,
+            validation_steps: None,
             live: true,
         }
     }
@@ -232,6 +277,19 @@ impl Fit {
     /// ```
     pub fn steps_per_epoch(mut self, steps: usize) -> Self {
         self.steps_per_epoch = Some(steps);
+        self
+    }
+
+    /// Batches of the validation source to evaluate after each epoch of
+    /// [`Model::fit_generator`] (Keras's `validation_steps`, e.g. `2000 // 32`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let options = Fit::epochs(10).steps_per_epoch(8000 / 32).validation_steps(2000 / 32);
+    /// assert_eq!((options.steps_per_epoch, options.validation_steps), (Some(250), Some(62)));
+    /// ```
+    pub fn validation_steps(mut self, steps: usize) -> Self {
+        self.validation_steps = Some(steps);
         self
     }
 
@@ -635,81 +693,156 @@ impl Model {
         let held_out = (n as f32 * options.validation_split).round() as usize;
         let train_n = n - held_out;
         let validation = match (&options.validation_data, held_out) {
-            (Some((vx, vy)), _) => Some((vx.clone(), vy.clone())),
-            (None, 0) => None,
+            (Some(data), _) => Validation::Data(Box::new(data.clone())),
+            (None, 0) => Validation::None,
             (None, _) => {
                 let indices = index_tensor(&(train_n..n).collect::<Vec<_>>(), &x);
-                Some((x.select(indices.clone()), y.select(indices)))
+                Validation::Data(Box::new((x.select(indices.clone()), y.select(indices))))
             }
         };
         let mut batches_per_epoch = train_n.div_ceil(options.batch_size);
         if let Some(steps) = options.steps_per_epoch {
             batches_per_epoch = batches_per_epoch.min(steps);
         }
+        let mut train = InMemory::new(x, y, train_n, &options);
+        self.run_epochs(&mut train, batches_per_epoch, &options, validation)
+    }
+
+    /// Trains on batches drawn from `train`, such as an augmenting
+    /// [`ImageFlow`](crate::augment::ImageFlow): Keras 2's
+    /// `model.fit_generator(train_generator, steps_per_epoch, epochs, validation_data, validation_steps)`.
+    ///
+    /// Each epoch is `options.steps_per_epoch` batches (default: `train.len()`,
+    /// one pass). After each epoch the model is evaluated on
+    /// `options.validation_steps` batches of `validation` (default: its
+    /// `len()`), or on `options.validation_data` when there is no source.
+    /// Progress bar, live curves, [`History`] and the Interrupt button work
+    /// as in [`fit`](Self::fit); `batch_size`, `shuffle` and `seed` of
+    /// `options` are the source's business and are not used.
+    ///
+    /// Panics if `options.validation_split` is set (a source cannot be
+    /// split: pass a validation source) or if an epoch would have no batch.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// # let x_train = Tensor::<4>::zeros([64, 1, 8, 8], &device());
+    /// # let y_train = Tensor::<1, Int>::zeros([64], &device());
+    /// # let (x_test, y_test) = (x_train.clone(), y_train.clone());
+    /// # let network = Sequential::with_input([1, 8, 8]).add(Flatten).add(Dense::new(2).activation(Activation::Softmax));
+    /// # let mut model = network.compile(Optimizer::adam(), Loss::SparseCategoricalCrossEntropy { from_logits: false }, &[Metric::Accuracy]);
+    /// let augment = ImageDataGenerator::new().horizontal_flip(true).zoom_range(0.2);
+    /// let mut train = augment.flow(x_train, y_train, 32);
+    /// let mut test = ImageDataGenerator::new().flow(x_test, y_test, 32);
+    /// let options = Fit::epochs(10).steps_per_epoch(2).validation_steps(2);
+    /// let history = model.fit_generator(&mut train, options, Some(&mut test));
+    /// ```
+    pub fn fit_generator(
+        &mut self,
+        train: &mut impl BatchSource,
+        options: Fit,
+        validation: Option<&mut dyn BatchSource>,
+    ) -> History {
+        assert!(
+            options.validation_split == 0.0,
+            "validation_split needs the examples in memory; with fit_generator pass a validation source: \
+             model.fit_generator(&mut train, options, Some(&mut validation))"
+        );
+        let steps = options.steps_per_epoch.unwrap_or_else(|| train.len());
+        assert!(
+            steps > 0,
+            "an epoch needs at least one batch: set Fit::steps_per_epoch or give a non-empty source"
+        );
+        let validation = match (validation, &options.validation_data) {
+            (Some(source), _) => {
+                let steps = options.validation_steps.unwrap_or_else(|| source.len());
+                Validation::Source(source, steps)
+            }
+            (None, Some(data)) => Validation::Data(Box::new(data.clone())),
+            (None, None) => Validation::None,
+        };
+        self.run_epochs(train, steps, &options, validation)
+    }
+
+    /// One gradient step on one batch (Keras's `model.train_on_batch(x, y)`):
+    /// the batch's loss and accuracy, measured before the update.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let mut model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// let (x, y) = (Tensor::<2>::ones([2, 4], &device()), Tensor::<1, Int>::from_ints([0, 2], &device()));
+    /// let before = model.train_on_batch(x, y);
+    /// assert!(before.loss > 0.0 && before.accuracy.is_some());
+    /// ```
+    pub fn train_on_batch(&mut self, x: impl Into<Batch>, y: impl Into<Targets>) -> Evaluation {
+        let (x, y) = (x.into(), y.into());
+        let network = self.network.take().expect("the network is back after every step");
+        let outputs = network.forward_flat(x);
+        let mut loss = self.loss_of(outputs.clone(), &y);
+        if let Some(penalty) = network.penalty() {
+            loss = loss + penalty;
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &network);
+        self.network = Some(self.state.step(self.optimizer.learning_rate, network, grads));
+        let accuracy = self
+            .metrics
+            .contains(&Metric::Accuracy)
+            .then(|| metrics::accuracy(outputs.detach(), &y, self.threshold()));
+        Evaluation { loss: loss.into_scalar(), accuracy }
+    }
+
+    /// The epochs of `fit` and `fit_generator`: `steps` batches from `train`
+    /// each, with progress bar, validation, live curves and interrupt.
+    fn run_epochs(
+        &mut self,
+        train: &mut dyn BatchSource,
+        steps: usize,
+        options: &Fit,
+        mut validation: Validation<'_>,
+    ) -> History {
         let track_accuracy = self.metrics.contains(&Metric::Accuracy);
         let mut history = History::default();
         let mut curves: Option<DisplayHandle> = None;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
-        let mut order: Vec<usize> = (0..train_n).collect();
 
         'epochs: for epoch in 0..options.epochs {
             let started = Instant::now();
-            if options.shuffle {
-                order.shuffle(&mut rng);
-            }
             let mut bar = options.live.then(|| {
-                ProgressBar::new(batches_per_epoch).with_label(format!(
-                    "epoch {}/{}",
-                    epoch + 1,
-                    options.epochs
-                ))
+                ProgressBar::new(steps).with_label(format!("epoch {}/{}", epoch + 1, options.epochs))
             });
-            let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
-            for (step, chunk) in order.chunks(options.batch_size).take(batches_per_epoch).enumerate() {
+            let mut running = Running::default();
+            for _ in 0..steps {
                 if crate::kernel::interrupted() {
                     history.interrupted = true;
                     break 'epochs;
                 }
-                let indices = index_tensor(chunk, &x);
-                let (xb, yb) = (x.select(indices.clone()), y.select(indices));
-                let network = self.network.take().expect("the network is back after every step");
-                let outputs = network.forward_flat(xb);
-                let mut loss = self.loss_of(outputs.clone(), &yb);
-                if let Some(penalty) = network.penalty() {
-                    loss = loss + penalty;
-                }
-                let grads = GradientsParams::from_grads(loss.backward(), &network);
-                self.network = Some(self.state.step(self.optimizer.learning_rate, network, grads));
-
-                let batch_loss: f32 = loss.into_scalar();
-                loss_sum += batch_loss as f64 * chunk.len() as f64;
-                seen += chunk.len();
-                if track_accuracy {
-                    correct += metrics::accuracy(outputs.detach(), &yb, self.threshold()) as f64
-                        * chunk.len() as f64;
-                }
+                let (xb, yb) = train.next_batch();
+                let examples = xb.len();
+                running.add(examples, self.train_on_batch(xb, yb));
                 if let Some(bar) = bar.as_mut() {
-                    let mut postfix = format!("loss {:.4}", loss_sum / seen as f64);
+                    let mut postfix = format!("loss {:.4}", running.loss_sum / running.seen as f64);
                     if track_accuracy {
-                        postfix.push_str(&format!(" accuracy {:.4}", correct / seen as f64));
+                        postfix.push_str(&format!(" accuracy {:.4}", running.correct / running.seen as f64));
                     }
                     bar.set_postfix(postfix);
                     bar.inc(1);
                 }
-                let _ = step;
             }
             if let Some(bar) = bar.as_mut() {
                 bar.finish();
             }
-            let mut stats = EpochStats {
-                loss: (loss_sum / seen.max(1) as f64) as f32,
-                accuracy: track_accuracy.then_some((correct / seen.max(1) as f64) as f32),
-                val_loss: None,
-                val_accuracy: None,
-                seconds: 0.0,
+            let mut stats = running.stats();
+            if !track_accuracy {
+                stats.accuracy = None;
+            }
+            let evaluation = match &mut validation {
+                Validation::None => None,
+                Validation::Data(data) => Some(self.evaluate(data.0.clone(), data.1.clone())),
+                Validation::Source(source, steps) => {
+                    Some(self.evaluate_generator(&mut **source, Some(*steps)))
+                }
             };
-            if let Some((vx, vy)) = &validation {
-                let evaluation = self.evaluate(vx.clone(), vy.clone());
+            if let Some(evaluation) = evaluation {
                 stats.val_loss = Some(evaluation.loss);
                 stats.val_accuracy = evaluation.accuracy;
             }
@@ -721,6 +854,7 @@ impl Model {
                     None => curves = Some(display(&history)),
                 }
             }
+            train.on_epoch_end();
         }
         if history.interrupted && options.live {
             println!(
@@ -765,6 +899,35 @@ impl Model {
             .then(|| metrics::accuracy(outputs.clone(), &y, self.threshold()));
         let loss: f32 = self.loss_of(outputs, &y).into_scalar();
         Evaluation { loss, accuracy }
+    }
+
+    /// Loss and metrics over `steps` batches of `source` (default: its
+    /// `len()`, one pass), in evaluation mode: Keras's
+    /// `model.evaluate_generator(test_generator, steps)`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
+    /// # let network = Sequential::with_input([1, 4, 4]).add(Flatten).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
+    /// let (x, y) = (Tensor::<4>::ones([10, 1, 4, 4], &device()), Tensor::<1, Int>::zeros([10], &device()));
+    /// let mut test = ImageDataGenerator::new().flow(x, y, 4);   // 3 batches: 4, 4 and 2 images
+    /// let result = model.evaluate_generator(&mut test, None);
+    /// assert!(result.loss > 0.0 && result.accuracy.is_some());
+    /// ```
+    pub fn evaluate_generator(&self, source: &mut dyn BatchSource, steps: Option<usize>) -> Evaluation {
+        let steps = steps.unwrap_or_else(|| source.len());
+        let mut running = Running::default();
+        for _ in 0..steps {
+            let (x, y) = source.next_batch();
+            let examples = x.len();
+            running.add(examples, self.evaluate(x, y));
+        }
+        let stats = running.stats();
+        Evaluation {
+            loss: stats.loss,
+            accuracy: stats.accuracy.filter(|_| self.metrics.contains(&Metric::Accuracy)),
+        }
     }
 
     /// The predicted class of each example: the most probable output, or
@@ -828,6 +991,97 @@ fn predict(network: &Sequential, x: Batch) -> Tensor<2> {
         })
         .collect();
     Tensor::cat(outputs, 0)
+}
+
+/// Where the validation figures of each epoch come from.
+enum Validation<'a> {
+    None,
+    /// Examples in memory (`validation_data` or `validation_split`).
+    Data(Box<(Batch, Targets)>),
+    /// A batch source and the number of batches to draw from it.
+    Source(&'a mut dyn BatchSource, usize),
+}
+
+/// Running means of loss and accuracy, weighted by batch size (the last
+/// batch of an epoch may be smaller).
+#[derive(Default)]
+struct Running {
+    loss_sum: f64,
+    correct: f64,
+    seen: usize,
+}
+
+impl Running {
+    fn add(&mut self, examples: usize, batch: Evaluation) {
+        self.loss_sum += batch.loss as f64 * examples as f64;
+        self.correct += batch.accuracy.unwrap_or(0.0) as f64 * examples as f64;
+        self.seen += examples;
+    }
+
+    /// The means so far; `accuracy` is always `Some` (callers drop it when not tracked).
+    fn stats(&self) -> EpochStats {
+        let seen = self.seen.max(1) as f64;
+        EpochStats {
+            loss: (self.loss_sum / seen) as f32,
+            accuracy: Some((self.correct / seen) as f32),
+            val_loss: None,
+            val_accuracy: None,
+            seconds: 0.0,
+        }
+    }
+}
+
+/// The examples of [`Model::fit`] as a batch source: the first `train_n`
+/// rows in a new shuffled order each epoch (`Fit::shuffle`, `Fit::seed`).
+struct InMemory {
+    x: Batch,
+    y: Targets,
+    order: Vec<usize>,
+    position: usize,
+    batch_size: usize,
+    shuffle: bool,
+    rng: rand::rngs::StdRng,
+}
+
+impl InMemory {
+    fn new(x: Batch, y: Targets, train_n: usize, options: &Fit) -> Self {
+        let mut source = InMemory {
+            x,
+            y,
+            order: (0..train_n).collect(),
+            position: 0,
+            batch_size: options.batch_size,
+            shuffle: options.shuffle,
+            rng: rand::rngs::StdRng::seed_from_u64(options.seed),
+        };
+        source.on_epoch_end();
+        source
+    }
+}
+
+impl BatchSource for InMemory {
+    fn next_batch(&mut self) -> (Batch, Targets) {
+        if self.position >= self.order.len() {
+            self.on_epoch_end();
+        }
+        let end = (self.position + self.batch_size).min(self.order.len());
+        let indices = index_tensor(&self.order[self.position..end], &self.x);
+        self.position = end;
+        (self.x.select(indices.clone()), self.y.select(indices))
+    }
+
+    fn len(&self) -> usize {
+        self.order.len().div_ceil(self.batch_size)
+    }
+
+    /// A new order for the next epoch, which starts from its first batch
+    /// even when `steps_per_epoch` stopped this one early.
+    fn on_epoch_end(&mut self) {
+        if self.shuffle {
+            self.order.shuffle(&mut self.rng);
+        }
+        self.position = 0;
+    }
 }
 
 fn index_tensor(indices: &[usize], like: &Batch) -> Tensor<1, Int> {

@@ -1,5 +1,5 @@
 //! What flows between the layers of a [`Sequential`](crate::model::Sequential):
-//! a batch of feature vectors, of sequences, or of images.
+//! a batch of feature vectors, of sequences, of images, or of word indices.
 //!
 //! A tensor turns into a `Batch` by its rank, so `fit`, `predict` and
 //! `forward` take plain tensors:
@@ -11,7 +11,7 @@
 //! assert_eq!(images.len(), 8);
 //! ```
 
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
 /// A batch in one of the shapes layers consume. The batch is always the
 /// first dimension; images are channels-first (N, C, H, W).
@@ -29,6 +29,9 @@ pub enum Batch {
     Sequence(Tensor<3>),
     /// (N, channels, height, width)
     Images(Tensor<4>),
+    /// (N, steps) word (token) indices, the input of an
+    /// [`Embedding`](crate::layers::Embedding).
+    Tokens(Tensor<2, Int>),
 }
 
 impl Batch {
@@ -44,6 +47,7 @@ impl Batch {
             Batch::Flat(t) => t.dims().to_vec(),
             Batch::Sequence(t) => t.dims().to_vec(),
             Batch::Images(t) => t.dims().to_vec(),
+            Batch::Tokens(t) => t.dims().to_vec(),
         }
     }
 
@@ -75,11 +79,12 @@ impl Batch {
     /// let picked = batch.select(Tensor::<1, Int>::from_ints([0, 2], &device()));
     /// assert_eq!(picked.into_flat().values(), vec![1.0, 3.0]);
     /// ```
-    pub fn select(&self, indices: burn::tensor::Tensor<1, burn::tensor::Int>) -> Batch {
+    pub fn select(&self, indices: Tensor<1, Int>) -> Batch {
         match self {
             Batch::Flat(t) => Batch::Flat(t.clone().select(0, indices)),
             Batch::Sequence(t) => Batch::Sequence(t.clone().select(0, indices)),
             Batch::Images(t) => Batch::Images(t.clone().select(0, indices)),
+            Batch::Tokens(t) => Batch::Tokens(t.clone().select(0, indices)),
         }
     }
 
@@ -95,6 +100,7 @@ impl Batch {
             Batch::Flat(t) => t.device(),
             Batch::Sequence(t) => t.device(),
             Batch::Images(t) => t.device(),
+            Batch::Tokens(t) => t.device(),
         }
     }
 
@@ -110,6 +116,7 @@ impl Batch {
             Batch::Flat(t) => Batch::Flat(t.inner()),
             Batch::Sequence(t) => Batch::Sequence(t.inner()),
             Batch::Images(t) => Batch::Images(t.inner()),
+            Batch::Tokens(t) => Batch::Tokens(t.inner()),
         }
     }
 
@@ -146,5 +153,19 @@ impl From<Tensor<3>> for Batch {
 impl From<Tensor<4>> for Batch {
     fn from(t: Tensor<4>) -> Self {
         Batch::Images(t)
+    }
+}
+
+/// Word indices (N, steps) become a [`Batch::Tokens`], for an `Embedding`.
+///
+/// ```
+/// use fireside::prelude::*;
+/// let words: Batch = Tensor::<2, Int>::from_ints([[4, 1, 7], [2, 2, 0]], &device()).into();
+/// assert!(matches!(words, Batch::Tokens(_)));
+/// assert_eq!(words.dims(), [2, 3]);
+/// ```
+impl From<Tensor<2, Int>> for Batch {
+    fn from(t: Tensor<2, Int>) -> Self {
+        Batch::Tokens(t)
     }
 }

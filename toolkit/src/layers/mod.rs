@@ -21,17 +21,25 @@ mod batch;
 mod conv2d;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
+mod gru;
+mod lstm;
 mod pool;
 mod regularizer;
+mod simple_rnn;
 
 pub use batch::Batch;
 pub use conv2d::{Conv2d, Conv2dLayer};
 pub use dense::{Dense, DenseLayer};
 pub use dropout::{Dropout, DropoutLayer};
+pub use embedding::{Embedding, EmbeddingLayer};
 pub use flatten::{Flatten, FlattenLayer};
+pub use gru::{Gru, GruLayer};
+pub use lstm::{Lstm, LstmLayer, LstmState};
 pub use pool::{AvgPool2d, AvgPool2dLayer, MaxPool2d, MaxPool2dLayer};
 pub use regularizer::Regularizer;
+pub use simple_rnn::{SimpleRnn, SimpleRnnLayer};
 
 use crate::activations::Activation;
 use burn::module::Module;
@@ -106,6 +114,16 @@ pub enum LayerSpec {
     Dropout(Dropout),
     /// An activation on its own (Keras's `Activation('relu')`).
     Activation(Activation),
+    /// An [`Embedding`] layer.
+    Embedding(Embedding),
+    /// A [`SimpleRnn`] layer.
+    SimpleRnn(SimpleRnn),
+    /// An [`Lstm`] layer.
+    Lstm(Lstm),
+    /// A [`Gru`] layer.
+    Gru(Gru),
+    /// A self-[`Attention`](crate::attention::Attention) layer.
+    Attention(crate::attention::Attention),
 }
 
 macro_rules! spec_from {
@@ -117,7 +135,15 @@ macro_rules! spec_from {
         }
     )*};
 }
-spec_from!(Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, Activation);
+spec_from!(
+    Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, Activation, Embedding, SimpleRnn, Lstm, Gru
+);
+
+impl From<crate::attention::Attention> for LayerSpec {
+    fn from(layer: crate::attention::Attention) -> Self {
+        LayerSpec::Attention(layer)
+    }
+}
 
 impl LayerSpec {
     /// The input shape the layer declares (only the first layer needs one).
@@ -132,6 +158,11 @@ impl LayerSpec {
         match self {
             LayerSpec::Dense(d) => d.input_shape.clone(),
             LayerSpec::Conv2d(c) => c.input_shape.clone(),
+            LayerSpec::Embedding(e) => e.input_shape.clone(),
+            LayerSpec::SimpleRnn(r) => r.input_shape.clone(),
+            LayerSpec::Lstm(r) => r.input_shape.clone(),
+            LayerSpec::Gru(r) => r.input_shape.clone(),
+            LayerSpec::Attention(a) => a.input_shape.clone(),
             _ => None,
         }
     }
@@ -153,6 +184,11 @@ impl LayerSpec {
             LayerSpec::AvgPool2d(p) => p.output_shape(input),
             LayerSpec::Flatten(f) => f.output_shape(input),
             LayerSpec::Dropout(_) | LayerSpec::Activation(_) => Ok(input.to_vec()),
+            LayerSpec::Embedding(e) => e.output_shape(input),
+            LayerSpec::SimpleRnn(r) => r.output_shape(input),
+            LayerSpec::Lstm(r) => r.output_shape(input),
+            LayerSpec::Gru(r) => r.output_shape(input),
+            LayerSpec::Attention(a) => a.output_shape(input),
         }
     }
 
@@ -173,6 +209,11 @@ impl LayerSpec {
             LayerSpec::Flatten(f) => Layer::Flatten(f.build(input)?),
             LayerSpec::Dropout(d) => Layer::Dropout(d.build()),
             LayerSpec::Activation(a) => Layer::Activation(ActivationLayer { activation: *a }),
+            LayerSpec::Embedding(e) => Layer::Embedding(e.build_for(input, device)?),
+            LayerSpec::SimpleRnn(r) => Layer::SimpleRnn(r.build_for(input, device)?),
+            LayerSpec::Lstm(r) => Layer::Lstm(r.build_for(input, device)?),
+            LayerSpec::Gru(r) => Layer::Gru(r.build_for(input, device)?),
+            LayerSpec::Attention(a) => Layer::Attention(a.build_for(input, device)?),
         })
     }
 }
@@ -202,6 +243,16 @@ pub enum Layer {
     Dropout(DropoutLayer),
     /// An activation on its own.
     Activation(ActivationLayer),
+    /// A built [`Embedding`].
+    Embedding(EmbeddingLayer),
+    /// A built [`SimpleRnn`].
+    SimpleRnn(SimpleRnnLayer),
+    /// A built [`Lstm`].
+    Lstm(LstmLayer),
+    /// A built [`Gru`].
+    Gru(GruLayer),
+    /// A built [`Attention`](crate::attention::Attention).
+    Attention(crate::attention::AttentionLayer),
 }
 
 /// An activation on its own, as Keras's `Activation('relu')` layer
@@ -237,6 +288,11 @@ impl Layer {
             Layer::Flatten(_) => "Flatten",
             Layer::Dropout(_) => "Dropout",
             Layer::Activation(_) => "Activation",
+            Layer::Embedding(_) => "Embedding",
+            Layer::SimpleRnn(_) => "SimpleRNN",
+            Layer::Lstm(_) => "LSTM",
+            Layer::Gru(_) => "GRU",
+            Layer::Attention(_) => "Attention",
         }
     }
 
@@ -264,6 +320,13 @@ impl Layer {
             (Layer::Activation(l), Batch::Flat(t)) => Batch::Flat(l.activation.apply(t)),
             (Layer::Activation(l), Batch::Sequence(t)) => Batch::Sequence(l.activation.apply(t)),
             (Layer::Activation(l), Batch::Images(t)) => Batch::Images(l.activation.apply(t)),
+            (Layer::Embedding(l), Batch::Tokens(t)) => Batch::Sequence(l.forward(t)),
+            // Word indices that arrive as floats (Keras casts them too).
+            (Layer::Embedding(l), Batch::Flat(t)) => Batch::Sequence(l.forward(t.int())),
+            (Layer::SimpleRnn(l), Batch::Sequence(t)) => l.forward(t),
+            (Layer::Lstm(l), Batch::Sequence(t)) => l.forward(t),
+            (Layer::Gru(l), Batch::Sequence(t)) => l.forward(t),
+            (Layer::Attention(l), Batch::Sequence(t)) => Batch::Sequence(l.forward(t)),
             (layer, x) => panic!("{} cannot take a batch of shape {:?}", layer.kind(), x.dims()),
         }
     }

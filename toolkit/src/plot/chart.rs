@@ -27,6 +27,8 @@ struct Series {
     kind: Kind,
     xs: Vec<f32>,
     ys: Vec<f32>,
+    /// Palette entry; `None`: the series' position in the plot.
+    color: Option<usize>,
 }
 
 /// A 2-D plot of one or more series (matplotlib's `plt.plot`, `plt.scatter`,
@@ -135,7 +137,13 @@ impl Plot {
     /// assert!(plot.to_svg().contains("tanh"));
     /// ```
     pub fn line(mut self, label: impl Into<String>, xs: &[f32], ys: &[f32]) -> Self {
-        self.series.push(Series { label: label.into(), kind: Kind::Line, xs: xs.to_vec(), ys: ys.to_vec() });
+        self.series.push(Series {
+            label: label.into(),
+            kind: Kind::Line,
+            xs: xs.to_vec(),
+            ys: ys.to_vec(),
+            color: None,
+        });
         self
     }
 
@@ -165,6 +173,7 @@ impl Plot {
             kind: Kind::Points,
             xs: xs.to_vec(),
             ys: ys.to_vec(),
+            color: None,
         });
         self
     }
@@ -190,7 +199,32 @@ impl Plot {
         }
         let centres: Vec<f32> = (0..bins).map(|b| low + (b as f32 + 0.5) * width).collect();
         self.y_range.get_or_insert((0.0, counts.iter().copied().fold(1.0, f32::max) * 1.05));
-        self.series.push(Series { label: label.into(), kind: Kind::Bars(width), xs: centres, ys: counts });
+        self.series.push(Series {
+            label: label.into(),
+            kind: Kind::Bars(width),
+            xs: centres,
+            ys: counts,
+            color: None,
+        });
+        self
+    }
+
+    /// Gives the last series added the palette's colour `index` (0 blue,
+    /// 1 orange, 2 green, 3 red, …, 7 gray; it wraps around), so that several
+    /// series share one colour. A series with an empty label has no legend
+    /// entry: many curves of one colour can share the first one's label.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let plot = Plot::new("Clusters")
+    ///     .scatter("cluster 0", &[0.0, 0.2], &[0.1, 0.0]).color(0)
+    ///     .line("", &[-1.0, 1.0], &[0.0, 0.0]).color(0);   // same colour, no legend entry
+    /// assert!(plot.to_svg().contains("cluster 0"));
+    /// ```
+    pub fn color(mut self, index: usize) -> Self {
+        if let Some(series) = self.series.last_mut() {
+            series.color = Some(index);
+        }
         self
     }
 
@@ -273,7 +307,7 @@ impl Plot {
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
         for (index, series) in self.series.iter().enumerate() {
-            let color = COLORS[index % COLORS.len()];
+            let color = COLORS[series.color.unwrap_or(index) % COLORS.len()];
             let points = series
                 .xs
                 .iter()
@@ -306,7 +340,8 @@ impl Plot {
 
 impl Rich for Plot {
     fn to_mime(&self) -> MimeBundle {
-        let names: Vec<&str> = self.series.iter().map(|s| s.label.as_str()).collect();
+        let names: Vec<&str> =
+            self.series.iter().map(|s| s.label.as_str()).filter(|label| !label.is_empty()).collect();
         MimeBundle::text(format!("<Plot \"{}\": {}>", self.title, names.join(", ")))
             .with("image/svg+xml", self.to_svg())
     }
