@@ -42,6 +42,26 @@ overflow-checks = true
 
 [profile.dev.package."*"]
 opt-level = 3
+
+[profile.dev.package.burn-flex]
+debug-assertions = false
+overflow-checks = false
+
+[profile.dev.package.burn-autodiff]
+debug-assertions = false
+overflow-checks = false
+
+[profile.dev.package.macerator]
+debug-assertions = false
+overflow-checks = false
+
+[profile.dev.package.gemm-common]
+debug-assertions = false
+overflow-checks = false
+
+[profile.dev.package.gemm-f32]
+debug-assertions = false
+overflow-checks = false
 "#;
 
 const INFO_FILE: &str = "fireside-template.json";
@@ -329,6 +349,16 @@ fn remove_stale_kernel_dirs(kernels: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_matches_the_workspace() {
+        // Another profile would give other artifacts: `fireside install`
+        // would compile burn again instead of reusing the workspace build.
+        let workspace = include_str!("../../Cargo.toml");
+        for section in PROFILE.trim().split("\n\n") {
+            assert!(workspace.contains(section), "the workspace's Cargo.toml lacks:\n{section}");
+        }
+    }
 
     #[test]
     fn dependency_artifacts_are_shared_and_cell_files_copied() {

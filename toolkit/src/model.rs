@@ -205,7 +205,12 @@ impl Sequential {
             .zip(self.shapes.iter().skip(1))
             .map(|(layer, shape)| (layer.kind().to_owned(), shape.clone(), layer.num_params()))
             .collect();
-        Summary { input: self.input_shape().to_vec(), rows, total: self.num_params() }
+        Summary {
+            input: self.input_shape().to_vec(),
+            rows,
+            total: self.num_params(),
+            device: crate::device::info().headline(),
+        }
     }
 }
 
@@ -224,6 +229,9 @@ pub struct Summary {
     pub rows: Vec<(String, Vec<usize>, usize)>,
     /// The number of parameters of the whole model.
     pub total: usize,
+    /// Where it computes and why, such as "flex on the CPU (2 threads),
+    /// because …": every notebook that shows a model shows its device.
+    pub device: String,
 }
 
 fn shape_text(shape: &[usize]) -> String {
@@ -240,7 +248,8 @@ impl std::fmt::Display for Summary {
             writeln!(f, "{kind:<22}{:<24}{params:>10}", shape_text(shape))?;
         }
         writeln!(f, "{}", "=".repeat(56))?;
-        write!(f, "Total params: {}", self.total)
+        writeln!(f, "Total params: {}", self.total)?;
+        write!(f, "Computes on: {}", self.device)
     }
 }
 
@@ -257,8 +266,10 @@ impl Rich for Summary {
             ));
         }
         html.push_str(&format!(
-            "<tr><th colspan=\"2\" style=\"text-align:left\">Total params</th><th>{}</th></tr></table>",
-            self.total
+            "<tr><th colspan=\"2\" style=\"text-align:left\">Total params</th><th>{}</th></tr>\
+             <tr><td colspan=\"3\" style=\"text-align:left\"><small>Computes on: {}</small></td></tr></table>",
+            self.total,
+            escape(&self.device)
         ));
         MimeBundle::text(self.to_string()).with("text/html", html)
     }
