@@ -310,8 +310,8 @@ fn chosen() -> &'static Chosen {
     })
 }
 
-/// Keeps cubecl's caches (autotune results, compiled kernels) in the user's
-/// cache directory (`~/.cache/cubecl` on Linux) instead of the `target/` of
+/// Keeps cubecl's autotune results (the fastest kernel variant per shape;
+/// compiled shaders are the driver's cache) in the user's cache directory (`~/.cache/cubecl` on Linux) instead of the `target/` of
 /// the outermost Cargo project above the working directory, cubecl's default.
 /// A notebook's working directory is wherever the notebook is, so with the
 /// default every folder and every fresh clone tuned its kernels again: a
