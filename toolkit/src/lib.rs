@@ -23,6 +23,7 @@ pub mod augment;
 pub mod data;
 pub mod device;
 pub mod display;
+pub mod fused;
 pub mod gan;
 pub mod kernel;
 pub mod layers;
