@@ -14,9 +14,9 @@
 //! assert_eq!(fireside::fused::available(&x), fireside::device::info().backend == fireside::device::Backend::Flex);
 //! ```
 
-mod lstm_cell;
+mod lstm_sequence;
 
-pub use lstm_cell::{LstmCellBackend, lstm_cell};
+pub use lstm_sequence::{LstmSequenceBackend, lstm_sequence};
 
 use burn::backend::DispatchTensorKind;
 use burn::tensor::{DType, Tensor};
@@ -51,7 +51,7 @@ pub(crate) fn exp(x: f32) -> f32 {
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let polynomial = p * r * r + r + 1.0;
     // 2ⁿ built from its exponent bits; n is in [−126, 127] after the clamp.
     let n_bits = (shifted.to_bits() as i32).wrapping_sub(SHIFT.to_bits() as i32);
@@ -72,7 +72,8 @@ pub(crate) fn tanh(x: f32) -> f32 {
     let e = exp(-2.0 * x.abs());
     let far = ((1.0 - e) / (1.0 + e)).copysign(x);
     let x2 = x * x;
-    let near = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
+    let near =
+        x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
     // Both are computed, so that this is a blend, not a branch, in a vectorized loop.
     if x.abs() < 0.25 { near } else { far }
 }
@@ -93,7 +94,11 @@ mod tests {
             ];
             for (k, (fast, exact)) in pairs.into_iter().enumerate() {
                 // Relative error, down to tanh's and σ's tiny values.
-                let error = if exact.abs() > 1e-30 { (fast - exact).abs() / exact.abs() } else { (fast - exact).abs() };
+                let error = if exact.abs() > 1e-30 {
+                    (fast - exact).abs() / exact.abs()
+                } else {
+                    (fast - exact).abs()
+                };
                 if x.abs() < 87.0 {
                     worst[k] = worst[k].max(error);
                 }

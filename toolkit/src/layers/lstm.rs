@@ -29,7 +29,9 @@
 //! assert_eq!(model.summary().rows[1].2, 4 * 64 * (64 + 64 + 1));   // 33024, as Keras
 //! ```
 
-use super::simple_rnn::{project_inputs, recurrent_output_shape, recurrent_weights, sequence_shape};
+use super::simple_rnn::{
+    project_all_inputs, project_inputs, recurrent_output_shape, recurrent_weights, sequence_shape,
+};
 use super::{Batch, LayerError};
 use crate::activations::{self, Activation};
 use crate::fused;
@@ -395,18 +397,22 @@ impl LstmLayer {
         (Tensor::stack(states, 1), LstmState { h, c })
     }
 
-    /// The standard equations with each step's gates and cell update in one
-    /// operation (`fireside::fused::lstm_cell`), on flex: about 2x faster
-    /// than [`forward_standard`](Self::forward_standard) there (BENCHMARKS.md).
+    /// The standard equations with the whole sequence in one operation
+    /// (`fireside::fused::lstm_sequence`), on flex: about 2x faster than
+    /// [`forward_standard`](Self::forward_standard) there (BENCHMARKS.md).
     fn forward_fused(&self, x: Tensor<3>, initial: LstmState) -> (Tensor<3>, LstmState) {
-        let recurrent = self.recurrent_kernel.val();
-        let LstmState { mut h, mut c } = initial;
-        let mut states = Vec::new();
-        for xw in project_inputs(x, self.kernel.val(), self.bias.val()) {
-            (h, c) = fused::lstm_cell(xw + h.matmul(recurrent.clone()), c);
-            states.push(h.clone());
-        }
-        (Tensor::stack(states, 1), LstmState { h, c })
+        let [n, steps, _] = x.dims();
+        let units = self.units();
+        let projected = project_all_inputs(x, self.kernel.val(), self.bias.val());
+        let start = Tensor::cat(vec![initial.h, initial.c], 1);
+        let states = fused::lstm_sequence(projected, start, self.recurrent_kernel.val()).reshape([
+            steps,
+            n,
+            2 * units,
+        ]);
+        let hs = states.clone().narrow(2, 0, units).swap_dims(0, 1);
+        let last = states.narrow(0, steps - 1, 1).reshape([n, 2 * units]);
+        (hs, LstmState { h: last.clone().narrow(1, 0, units), c: last.narrow(1, units, units) })
     }
 }
 
@@ -487,8 +493,8 @@ mod tests {
         layer.bias = Param::from_tensor(Tensor::random([12], Distribution::Normal(0.0, 1.0), &device));
         let x = Tensor::<3>::random([2, 5, 2], Distribution::Normal(0.0, 1.0), &device);
         let start = LstmState {
-            h: Tensor::random([2, 3], Distribution::Normal(0.0, 1.0), &device),
-            c: Tensor::random([2, 3], Distribution::Normal(0.0, 1.0), &device),
+            h: Tensor::random([2, 3], Distribution::Normal(0.0, 1.0), &device).require_grad(),
+            c: Tensor::random([2, 3], Distribution::Normal(0.0, 1.0), &device).require_grad(),
         };
         // Every h and the last c count, so that each path of the gradient is checked.
         let loss = |(hs, last): (Tensor<3>, LstmState)| (hs.sum() + last.c.sum() * 0.5).backward();
@@ -496,7 +502,7 @@ mod tests {
         let mut fast = vec![loss(layer.forward_standard(x.clone(), start.clone()))];
         // The fused cell runs on flex, the backend of the tests on a machine without a GPU.
         if fused::available(&x) {
-            fast.push(loss(layer.forward_fused(x, start)));
+            fast.push(loss(layer.forward_fused(x, start.clone())));
         }
         for fast in fast {
             for weight in [layer.kernel.val(), layer.recurrent_kernel.val()] {
@@ -505,6 +511,10 @@ mod tests {
             }
             let grad = |grads| layer.bias.val().grad(grads).expect("a gradient").values();
             assert_close(grad(&fast), grad(&general));
+            for state in [&start.h, &start.c] {
+                let grad = |grads| state.grad(grads).expect("a gradient of the first state").values();
+                assert_close(grad(&fast), grad(&general));
+            }
         }
     }
 

@@ -240,18 +240,22 @@ pub(crate) fn recurrent_weights(
 }
 
 /// x_t W + b for every step at once, one matrix product instead of one per
-/// step (the input does not depend on the state): one (N, width) tensor per step.
-pub(crate) fn project_inputs(x: Tensor<3>, kernel: Tensor<2>, bias: Tensor<1>) -> Vec<Tensor<2>> {
+/// step (the input does not depend on the state): (steps·N, width), step-major,
+/// so that each step's N rows are contiguous.
+pub(crate) fn project_all_inputs(x: Tensor<3>, kernel: Tensor<2>, bias: Tensor<1>) -> Tensor<2> {
     let [n, steps, features] = x.dims();
     assert!(
         n > 0 && steps > 0,
         "a recurrent layer needs at least one sequence of at least one step, got shape {:?}",
         [n, steps, features]
     );
-    let width = kernel.dims()[1];
-    // Step-major rows, so that each step's n rows are contiguous and `split` cuts them apart.
-    let projected = x.swap_dims(0, 1).reshape([steps * n, features]).matmul(kernel) + bias.unsqueeze::<2>();
-    debug_assert_eq!(projected.dims(), [steps * n, width]);
+    x.swap_dims(0, 1).reshape([steps * n, features]).matmul(kernel) + bias.unsqueeze::<2>()
+}
+
+/// [`project_all_inputs`], cut into one (N, width) tensor per step.
+pub(crate) fn project_inputs(x: Tensor<3>, kernel: Tensor<2>, bias: Tensor<1>) -> Vec<Tensor<2>> {
+    let [n, steps, _] = x.dims();
+    let projected = project_all_inputs(x, kernel, bias);
     // The gradient of each slice is a zero tensor of the sliced tensor's full
     // size with the slice written in, so cutting `steps` slices straight out
     // of `projected` costs steps² rows of memory traffic in the backward pass
