@@ -161,28 +161,43 @@ fn flex(values: Vec<f32>, shape: [usize; 2]) -> FlexTensor {
 fn forward(projected: &FlexTensor, start: &FlexTensor, recurrent_kernel: &FlexTensor) -> (FlexTensor, Saved) {
     let units = recurrent_kernel.layout().shape()[0];
     let n = start.layout().shape()[0];
-    let projected_values = contiguous(projected);
+    let (projected_values, start_values) = (contiguous(projected), contiguous(start));
     let steps = projected_values.len() / (n * 4 * units);
     let mut gates = vec![0.0f32; steps * n * 4 * units];
     let mut tanh_c = vec![0.0f32; steps * n * units];
     let mut states = vec![0.0f32; steps * n * 2 * units];
-    let mut state = contiguous(start).into_owned();
-    for step in 0..steps {
-        let h = state.chunks_exact(2 * units).flat_map(|row| &row[..units]).copied().collect();
-        let recurrent = matmul(flex(h, [n, units]), recurrent_kernel.clone());
-        let recurrent = contiguous(&recurrent);
-        let rows = step * n..(step + 1) * n;
-        step_forward(StepForward {
-            units,
-            projected: &projected_values[rows.start * 4 * units..rows.end * 4 * units],
-            recurrent: &recurrent,
-            state: &state,
-            gates: &mut gates[rows.start * 4 * units..rows.end * 4 * units],
-            tanh_c: &mut tanh_c[rows.start * units..rows.end * units],
-            next_state: &mut states[rows.start * 2 * units..rows.end * 2 * units],
+    let parts = batch_parts(n);
+    let work = parts
+        .iter()
+        .zip(per_part(&mut gates, n, 4 * units, &parts))
+        .zip(per_part(&mut tanh_c, n, units, &parts))
+        .zip(per_part(&mut states, n, 2 * units, &parts))
+        .map(|(((rows, gates), tanh_c), states)| {
+            let (projected, start) =
+                (&projected_values[..], &start_values[rows.start * 2 * units..rows.end * 2 * units]);
+            let rows = rows.clone();
+            move || {
+                let mut state = start.to_vec();
+                for (step, ((gates, tanh_c), next_state)) in
+                    gates.into_iter().zip(tanh_c).zip(states).enumerate()
+                {
+                    let h = state.chunks_exact(2 * units).flat_map(|row| &row[..units]).copied().collect();
+                    let recurrent = matmul(flex(h, [rows.len(), units]), recurrent_kernel.clone());
+                    let block = step * n + rows.start..step * n + rows.end;
+                    step_forward(StepForward {
+                        units,
+                        projected: &projected[block.start * 4 * units..block.end * 4 * units],
+                        recurrent: &contiguous(&recurrent),
+                        state: &state,
+                        gates,
+                        tanh_c,
+                        next_state: &mut *next_state,
+                    });
+                    state.copy_from_slice(next_state);
+                }
+            }
         });
-        state.copy_from_slice(&states[rows.start * 2 * units..rows.end * 2 * units]);
-    }
+    in_parallel(work.collect());
     let states = flex(states, [steps * n, 2 * units]);
     let saved = Saved {
         gates,
@@ -192,6 +207,49 @@ fn forward(projected: &FlexTensor, start: &FlexTensor, recurrent_kernel: &FlexTe
         recurrent_kernel: recurrent_kernel.clone(),
     };
     (states, saved)
+}
+
+/// The batch's rows cut into one part per core: the sequences of a batch do
+/// not depend on each other, so each part runs its recurrence on its own
+/// thread (one step's product is too small for the matrix library to split).
+fn batch_parts(n: usize) -> Vec<std::ops::Range<usize>> {
+    // Below this many rows a part costs more in threads than it saves.
+    const MIN_ROWS: usize = 8;
+    let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+    let parts = cores.min(n / MIN_ROWS).max(1);
+    (0..parts).map(|part| part * n / parts..(part + 1) * n / parts).collect()
+}
+
+/// A step-major (steps·N, width) buffer as, for each part of the batch, its
+/// rows of every step.
+fn per_part<'a>(
+    buffer: &'a mut [f32],
+    n: usize,
+    width: usize,
+    parts: &[std::ops::Range<usize>],
+) -> Vec<Vec<&'a mut [f32]>> {
+    let mut per_part: Vec<Vec<&'a mut [f32]>> = parts.iter().map(|_| Vec::new()).collect();
+    for mut step in buffer.chunks_exact_mut(n * width) {
+        for (rows, part) in parts.iter().zip(&mut per_part) {
+            let (these, rest) = std::mem::take(&mut step).split_at_mut(rows.len() * width);
+            part.push(these);
+            step = rest;
+        }
+    }
+    per_part
+}
+
+/// Runs each closure on its own thread, the last on this one.
+fn in_parallel<T: Send>(mut work: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
+    let last = work.pop().expect("at least one part");
+    std::thread::scope(|scope| {
+        let others: Vec<_> = work.into_iter().map(|job| scope.spawn(job)).collect();
+        let last = last();
+        let mut results: Vec<T> =
+            others.into_iter().map(|job| job.join().expect("an LSTM part panicked")).collect();
+        results.push(last);
+        results
+    })
 }
 
 /// One step's element-wise work over its N rows.
@@ -266,54 +324,65 @@ fn backward_through_time(saved: &Saved, grad: &FlexTensor) -> (FlexTensor, FlexT
     let (grad, states, start) = (contiguous(grad), contiguous(&saved.states), contiguous(&saved.start));
     let steps = states.len() / (n * 2 * units);
     let mut d_pre = vec![0.0f32; steps * n * 4 * units];
-    // The gradient that reaches step t's state from step t + 1: [d_h | d_c].
-    let mut d_state = vec![0.0f32; n * 2 * units];
     let recurrent_transposed = saved.recurrent_kernel.transpose(0, 1);
-    for step in (0..steps).rev() {
-        let c_previous = |batch_row: usize| match step {
-            0 => &start[batch_row * 2 * units + units..(batch_row + 1) * 2 * units],
-            _ => {
-                let row = (step - 1) * n + batch_row;
-                &states[row * 2 * units + units..(row + 1) * 2 * units]
+    let parts = batch_parts(n);
+    let (grad, states, start, recurrent_transposed) =
+        (&grad[..], &states[..], &start[..], &recurrent_transposed);
+    let work = parts.iter().zip(per_part(&mut d_pre, n, 4 * units, &parts)).map(|(rows, mut d_pre)| {
+        let rows = rows.clone();
+        move || {
+            // The gradient that reaches step t's state from step t + 1: [d_h | d_c].
+            let mut d_state = vec![0.0f32; rows.len() * 2 * units];
+            for step in (0..steps).rev() {
+                let d_pre = &mut *d_pre[step];
+                for ((batch_row, d_pre), d_state) in rows
+                    .clone()
+                    .zip(d_pre.chunks_exact_mut(4 * units))
+                    .zip(d_state.chunks_exact_mut(2 * units))
+                {
+                    let row = step * n + batch_row;
+                    let c_in = match step {
+                        0 => &start[batch_row * 2 * units + units..(batch_row + 1) * 2 * units],
+                        _ => &states[(row - n) * 2 * units + units..(row - n + 1) * 2 * units],
+                    };
+                    let gates = &saved.gates[row * 4 * units..(row + 1) * 4 * units];
+                    let (i, rest) = gates.split_at(units);
+                    let (f, rest) = rest.split_at(units);
+                    let (g, o) = rest.split_at(units);
+                    let (d_h_out, d_c_out) = grad[row * 2 * units..(row + 1) * 2 * units].split_at(units);
+                    let tanh_c = &saved.tanh_c[row * units..(row + 1) * units];
+                    let (d_h_next, d_c_next) = d_state.split_at_mut(units);
+                    let (d_i, rest) = d_pre.split_at_mut(units);
+                    let (d_f, rest) = rest.split_at_mut(units);
+                    let (d_g, d_o) = rest.split_at_mut(units);
+                    for k in 0..units {
+                        let d_h = d_h_out[k] + d_h_next[k];
+                        // c_t reaches the loss directly, through the next step, and through h_t = o·tanh(c_t).
+                        let d_c = d_c_out[k] + d_c_next[k] + d_h * o[k] * (1.0 - tanh_c[k] * tanh_c[k]);
+                        // σ' = σ(1 − σ), tanh' = 1 − tanh².
+                        d_i[k] = d_c * g[k] * i[k] * (1.0 - i[k]);
+                        d_f[k] = d_c * c_in[k] * f[k] * (1.0 - f[k]);
+                        d_g[k] = d_c * i[k] * (1.0 - g[k] * g[k]);
+                        d_o[k] = d_h * tanh_c[k] * o[k] * (1.0 - o[k]);
+                        // What reaches c_{t−1}.
+                        d_c_next[k] = d_c * f[k];
+                    }
+                }
+                // What reaches h_{t−1}: d_pre_t · Uᵀ.
+                let d_h_previous =
+                    matmul(flex(d_pre.to_vec(), [rows.len(), 4 * units]), recurrent_transposed.clone());
+                let d_h_previous = contiguous(&d_h_previous);
+                for (d_state, d_h) in
+                    d_state.chunks_exact_mut(2 * units).zip(d_h_previous.chunks_exact(units))
+                {
+                    d_state[..units].copy_from_slice(d_h);
+                }
             }
-        };
-        for batch_row in 0..n {
-            let row = step * n + batch_row;
-            let gates = &saved.gates[row * 4 * units..(row + 1) * 4 * units];
-            let (i, rest) = gates.split_at(units);
-            let (f, rest) = rest.split_at(units);
-            let (g, o) = rest.split_at(units);
-            let (d_h_out, d_c_out) = grad[row * 2 * units..(row + 1) * 2 * units].split_at(units);
-            let tanh_c = &saved.tanh_c[row * units..(row + 1) * units];
-            let c_in = c_previous(batch_row);
-            let (d_h_next, d_c_next) =
-                d_state[batch_row * 2 * units..(batch_row + 1) * 2 * units].split_at_mut(units);
-            let d_pre = &mut d_pre[row * 4 * units..(row + 1) * 4 * units];
-            let (d_i, rest) = d_pre.split_at_mut(units);
-            let (d_f, rest) = rest.split_at_mut(units);
-            let (d_g, d_o) = rest.split_at_mut(units);
-            for k in 0..units {
-                let d_h = d_h_out[k] + d_h_next[k];
-                // c_t reaches the loss directly, through the next step, and through h_t = o·tanh(c_t).
-                let d_c = d_c_out[k] + d_c_next[k] + d_h * o[k] * (1.0 - tanh_c[k] * tanh_c[k]);
-                // σ' = σ(1 − σ), tanh' = 1 − tanh².
-                d_i[k] = d_c * g[k] * i[k] * (1.0 - i[k]);
-                d_f[k] = d_c * c_in[k] * f[k] * (1.0 - f[k]);
-                d_g[k] = d_c * i[k] * (1.0 - g[k] * g[k]);
-                d_o[k] = d_h * tanh_c[k] * o[k] * (1.0 - o[k]);
-                // What reaches c_{t−1}.
-                d_c_next[k] = d_c * f[k];
-            }
+            d_state
         }
-        // What reaches h_{t−1}: d_pre_t · Uᵀ.
-        let rows = step * n * 4 * units..(step + 1) * n * 4 * units;
-        let d_h_previous = matmul(flex(d_pre[rows].to_vec(), [n, 4 * units]), recurrent_transposed.clone());
-        let d_h_previous = contiguous(&d_h_previous);
-        for (d_state, d_h) in d_state.chunks_exact_mut(2 * units).zip(d_h_previous.chunks_exact(units)) {
-            d_state[..units].copy_from_slice(d_h);
-        }
-    }
-    (flex(d_pre, [steps * n, 4 * units]), flex(d_state, [n, 2 * units]))
+    });
+    let d_start = in_parallel(work.collect()).concat();
+    (flex(d_pre, [steps * n, 4 * units]), flex(d_start, [n, 2 * units]))
 }
 
 /// Every step's h_{t−1}, (steps·N, units): the first state's h, then every step's but the last.
