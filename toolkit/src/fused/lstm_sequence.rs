@@ -1,146 +1,221 @@
-//! A whole LSTM sequence as a single operation, from the inputs' projection:
+//! A whole LSTM layer over a sequence as a single operation:
 //!
 //! ```text
-//! [a_i a_f a_c a_o] = (x_t W + b) + h_{t−1} U        (x_t W + b for all steps at once, outside)
+//! [a_i a_f a_c a_o] = x_t W + h_{t−1} U + b
 //! i = σ(a_i)   f = σ(a_f)   g = tanh(a_c)   o = σ(a_o)
 //! c_t = f ⊙ c_{t−1} + i ⊙ g
 //! h_t = o ⊙ tanh(c_t)
 //! ```
 //!
 //! Written as burn operations, a step is about fifteen passes over memory
-//! and as many autodiff nodes; cutting each step's rows out of the
-//! projection, and the state into h and c, costs a zero tensor per cut in the
-//! backward pass; and autodiff computes σ and tanh again there. Here a step
-//! is one matrix product and one loop that keeps i, f, g, o and tanh(c_t);
-//! the backward pass goes back through time with them (one product a step)
-//! and computes dU in one product over all steps.
+//! and as many autodiff nodes; cutting each step's rows out of the inputs,
+//! and the state into h and c, costs a zero tensor per cut in the backward
+//! pass; and autodiff computes σ and tanh again there. Here the batch is cut
+//! into one part per core (its sequences do not depend on each other), and
+//! each part, on its own thread of rayon's pool (the one flex's operations
+//! use, so no more threads than cores compete), runs:
+//! - forward: one product x W for all its steps, then a step is one product
+//!   h_{t−1} U added in place and one loop that keeps i, f, g, o and tanh(c_t);
+//! - backward: back through time with what the loop kept (one product a
+//!   step), then dW, dU and dx as one product each.
+//!
+//! The products call gemm, the matrix library under flex, directly and on
+//! one thread: they read and write rows in place in the batch-major buffers,
+//! with no copies or transposes. Splitting one step's small product over the
+//! cores, as flex would for a large one, costs more than it saves.
+
+use std::ops::Range;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
-use burn::backend::flex::ops::matmul::matmul;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::{Tensor, TensorData};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
 use super::{sigmoid, tanh};
 
 /// The backends that have the fused LSTM: flex, with or without autodiff.
 #[backend_extension(Flex, Autodiff)]
 pub trait LstmSequenceBackend: Backend {
-    /// Every step's projected input x_t W + b (steps·N, 4·units), step-major,
-    /// in Keras's block order i, f, c, o; the first state [h | c]
-    /// (N, 2·units); the recurrent kernel U (units, 4·units) → every step's
-    /// state [h_t | c_t] (steps·N, 2·units), step-major.
+    /// The inputs x (N, steps, features), the input kernel W (features,
+    /// 4·units), the bias b (4·units), the first state [h | c] (N, 2·units)
+    /// and the recurrent kernel U (units, 4·units), the gate blocks in
+    /// Keras's order i, f, c, o → every step's state [h_t | c_t]
+    /// (N, steps, 2·units).
     fn lstm_sequence(
-        projected: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        kernel: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         start: FloatTensor<Self>,
         recurrent_kernel: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 }
 
-/// Runs an LSTM over a sequence: every step's state [h_t | c_t]
-/// (steps·N, 2·units), step-major, from the projected inputs x_t W + b
-/// (steps·N, 4·units), step-major, the first state [h | c] (N, 2·units) and
-/// the recurrent kernel U (units, 4·units). Only where
+/// Runs an LSTM over a batch of sequences: from the inputs x (N, steps,
+/// features), the kernels W (features, 4·units) and U (units, 4·units), the
+/// bias b (4·units) and the first state [h | c] (N, 2·units), every step's
+/// state [h_t | c_t] (N, steps, 2·units). Only where
 /// [`available`](super::available) says so.
 ///
 /// ```
 /// use fireside::prelude::*;
 /// let device = device();
-/// let projected = Tensor::<2>::zeros([1, 8], &device); // one step of one sequence
+/// let x = Tensor::<3>::zeros([1, 1, 1], &device); // one step of one sequence
+/// let (kernel, bias) = (Tensor::<2>::zeros([1, 8], &device), Tensor::<1>::zeros([8], &device));
 /// let start = Tensor::<2>::from_floats([[0.0, 0.0, 1.0, 1.0]], &device); // h = 0, c = 1
 /// let recurrent = Tensor::<2>::ones([2, 8], &device);
-/// if fireside::fused::available(&projected) {
-///     let state = fireside::fused::lstm_sequence(projected, start, recurrent).values();
+/// if fireside::fused::available(&x) {
+///     let state = fireside::fused::lstm_sequence(x, kernel, bias, start, recurrent).values();
 ///     // Every gate is σ(0) = 0.5 and the candidate tanh(0) = 0: c = 0.5·1, h = 0.5·tanh(0.5).
 ///     assert_eq!(state[2..], [0.5, 0.5]);
 ///     assert!((state[0] - 0.5 * 0.5f32.tanh()).abs() < 1e-6);
 /// }
 /// ```
-pub fn lstm_sequence(projected: Tensor<2>, start: Tensor<2>, recurrent_kernel: Tensor<2>) -> Tensor<2> {
-    let ([rows, width], [n, state_width]) = (projected.dims(), start.dims());
-    let units = state_width / 2;
+pub fn lstm_sequence(
+    x: Tensor<3>,
+    kernel: Tensor<2>,
+    bias: Tensor<1>,
+    start: Tensor<2>,
+    recurrent_kernel: Tensor<2>,
+) -> Tensor<3> {
+    let ([n, steps, features], [units, _]) = (x.dims(), recurrent_kernel.dims());
     assert!(
-        n > 0 && rows % n == 0 && width == 4 * units && recurrent_kernel.dims() == [units, 4 * units],
-        "an LSTM takes (steps·N, 4·units) projected inputs, an (N, 2·units) first state and a \
-         (units, 4·units) recurrent kernel; got {:?}, {:?} and {:?}",
-        projected.dims(),
+        n > 0
+            && steps > 0
+            && features > 0
+            && units > 0
+            && kernel.dims() == [features, 4 * units]
+            && bias.dims() == [4 * units]
+            && start.dims() == [n, 2 * units]
+            && recurrent_kernel.dims() == [units, 4 * units],
+        "an LSTM takes (N, steps, features) inputs with N, steps and features at least 1, a \
+         (features, 4·units) kernel, a (4·units) bias, an (N, 2·units) first state and a \
+         (units, 4·units) recurrent kernel; got {:?}, {:?}, {:?}, {:?} and {:?}",
+        x.dims(),
+        kernel.dims(),
+        bias.dims(),
         start.dims(),
         recurrent_kernel.dims()
     );
     Tensor::from_dispatch(<Dispatch as LstmSequenceBackend>::lstm_sequence(
-        projected.into_dispatch(),
+        x.into_dispatch(),
+        kernel.into_dispatch(),
+        bias.into_dispatch(),
         start.into_dispatch(),
         recurrent_kernel.into_dispatch(),
     ))
 }
 
 impl LstmSequenceBackend for Flex {
-    fn lstm_sequence(projected: FlexTensor, start: FlexTensor, recurrent_kernel: FlexTensor) -> FlexTensor {
-        forward(&projected, &start, &recurrent_kernel).0
+    fn lstm_sequence(
+        x: FlexTensor,
+        kernel: FlexTensor,
+        bias: FlexTensor,
+        start: FlexTensor,
+        recurrent_kernel: FlexTensor,
+    ) -> FlexTensor {
+        forward(Inputs { x, kernel, bias, start, recurrent_kernel }).0
     }
 }
 
-/// What the backward pass reads.
+/// The operation's inputs, in the order of [`LstmSequenceBackend::lstm_sequence`].
 #[derive(Clone, Debug)]
-struct Saved {
-    /// Every step's activated gates [i f g o], (steps·N, 4·units).
-    gates: Vec<f32>,
-    /// Every step's tanh(c_t), (steps·N, units).
-    tanh_c: Vec<f32>,
-    /// Every step's state [h | c], (steps·N, 2·units): the output.
-    states: FlexTensor,
+struct Inputs {
+    x: FlexTensor,
+    kernel: FlexTensor,
+    bias: FlexTensor,
     start: FlexTensor,
     recurrent_kernel: FlexTensor,
+}
+
+/// The sizes, read from the inputs' shapes.
+#[derive(Clone, Copy, Debug)]
+struct Dims {
+    n: usize,
+    steps: usize,
+    features: usize,
+    units: usize,
+}
+
+impl Inputs {
+    fn dims(&self) -> Dims {
+        let x = self.x.layout().shape();
+        Dims { n: x[0], steps: x[1], features: x[2], units: self.recurrent_kernel.layout().shape()[0] }
+    }
+}
+
+/// What the backward pass reads: the inputs and, batch-major, every step's
+/// activated gates [i f g o] (N·steps, 4·units), tanh(c_t) (N·steps, units)
+/// and state [h | c] (N·steps, 2·units).
+#[derive(Clone, Debug)]
+struct Saved {
+    inputs: Inputs,
+    gates: Vec<f32>,
+    tanh_c: Vec<f32>,
+    states: FlexTensor,
 }
 
 #[derive(Debug)]
 struct LstmSequenceBackward;
 
-impl Backward<Flex, 3> for LstmSequenceBackward {
+impl Backward<Flex, 5> for LstmSequenceBackward {
     type State = Saved;
 
-    fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Saved, 5>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let grad = grads.consume::<Flex>(&ops.node);
-        let [projected, start, recurrent_kernel] = ops.parents;
-        let saved = &ops.state;
-        let (d_pre, d_start) = backward_through_time(saved, &grad);
-        if let Some(node) = recurrent_kernel {
-            // dU = Σ_t h_{t−1}ᵀ · d_pre_t, as one product over all steps.
-            let h_previous = previous_hs(saved);
-            grads.register::<Flex>(node.id, matmul(h_previous.transpose(0, 1), d_pre.clone()));
+        let [x, kernel, bias, start, recurrent_kernel] = ops.parents;
+        let dims = ops.state.inputs.dims();
+        let (units, features) = (dims.units, dims.features);
+        let all = backward(&ops.state, &grad, x.is_some());
+        let tensor = |values, shape: &[usize]| FlexTensor::from_data(TensorData::new(values, shape.to_vec()));
+        if let Some(node) = x {
+            grads.register::<Flex>(node.id, tensor(all.x, &[dims.n, dims.steps, features]));
+        }
+        if let Some(node) = kernel {
+            grads.register::<Flex>(node.id, tensor(all.kernel, &[features, 4 * units]));
+        }
+        if let Some(node) = bias {
+            grads.register::<Flex>(node.id, tensor(all.bias, &[4 * units]));
         }
         if let Some(node) = start {
-            grads.register::<Flex>(node.id, d_start);
+            grads.register::<Flex>(node.id, tensor(all.start, &[dims.n, 2 * units]));
         }
-        if let Some(node) = projected {
-            grads.register::<Flex>(node.id, d_pre);
+        if let Some(node) = recurrent_kernel {
+            grads.register::<Flex>(node.id, tensor(all.recurrent_kernel, &[units, 4 * units]));
         }
     }
 }
 
 impl<C: CheckpointStrategy> LstmSequenceBackend for Autodiff<Flex, C> {
     fn lstm_sequence(
-        projected: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        kernel: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         start: FloatTensor<Self>,
         recurrent_kernel: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
         // Compute-bound: its state is kept rather than the sequence being run again.
         let prep = LstmSequenceBackward
-            .prepare::<C>([projected.node(), start.node(), recurrent_kernel.node()])
+            .prepare::<C>([x.node(), kernel.node(), bias.node(), start.node(), recurrent_kernel.node()])
             .compute_bound()
             .stateful();
-        let (projected, start, recurrent_kernel) =
-            (Self::inner(projected), Self::inner(start), Self::inner(recurrent_kernel));
+        let inputs = Inputs {
+            x: Self::inner(x),
+            kernel: Self::inner(kernel),
+            bias: Self::inner(bias),
+            start: Self::inner(start),
+            recurrent_kernel: Self::inner(recurrent_kernel),
+        };
         match prep {
             OpsKind::Tracked(prep) => {
-                let (states, saved) = forward(&projected, &start, &recurrent_kernel);
+                let (states, saved) = forward(inputs);
                 prep.finish(saved, states)
             }
-            OpsKind::UnTracked(prep) => prep.finish(forward(&projected, &start, &recurrent_kernel).0),
+            OpsKind::UnTracked(prep) => prep.finish(forward(inputs).0),
         }
     }
 }
@@ -153,117 +228,341 @@ fn contiguous(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
-fn flex(values: Vec<f32>, shape: [usize; 2]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
-/// Every step's state [h | c] and what the backward pass needs.
-fn forward(projected: &FlexTensor, start: &FlexTensor, recurrent_kernel: &FlexTensor) -> (FlexTensor, Saved) {
-    let units = recurrent_kernel.layout().shape()[0];
-    let n = start.layout().shape()[0];
-    let (projected_values, start_values) = (contiguous(projected), contiguous(start));
-    let steps = projected_values.len() / (n * 4 * units);
-    let mut gates = vec![0.0f32; steps * n * 4 * units];
-    let mut tanh_c = vec![0.0f32; steps * n * units];
-    let mut states = vec![0.0f32; steps * n * 2 * units];
+/// Every step's state [h | c] (N, steps, 2·units) and what the backward pass needs.
+fn forward(inputs: Inputs) -> (FlexTensor, Saved) {
+    let dims = inputs.dims();
+    let Dims { n, steps, features, units } = dims;
+    let (x, kernel, bias, start, recurrent_kernel) = (
+        contiguous(&inputs.x),
+        contiguous(&inputs.kernel),
+        contiguous(&inputs.bias),
+        contiguous(&inputs.start),
+        contiguous(&inputs.recurrent_kernel),
+    );
+    let mut gates = vec![0.0f32; n * steps * 4 * units];
+    let mut tanh_c = vec![0.0f32; n * steps * units];
+    let mut states = vec![0.0f32; n * steps * 2 * units];
     let parts = batch_parts(n);
-    let work = parts
+    let (kernel, bias, recurrent_kernel) = (&kernel[..], &bias[..], &recurrent_kernel[..]);
+    let jobs = parts
         .iter()
-        .zip(per_part(&mut gates, n, 4 * units, &parts))
-        .zip(per_part(&mut tanh_c, n, units, &parts))
-        .zip(per_part(&mut states, n, 2 * units, &parts))
-        .map(|(((rows, gates), tanh_c), states)| {
-            let (projected, start) =
-                (&projected_values[..], &start_values[rows.start * 2 * units..rows.end * 2 * units]);
-            let rows = rows.clone();
+        .zip(per_part(&x, steps * features, &parts))
+        .zip(per_part(&start, 2 * units, &parts))
+        .zip(per_part_mut(&mut gates, steps * 4 * units, &parts))
+        .zip(per_part_mut(&mut tanh_c, steps * units, &parts))
+        .zip(per_part_mut(&mut states, steps * 2 * units, &parts))
+        .map(|(((((rows, x), start), gates), tanh_c), states)| {
+            let m = rows.len();
             move || {
-                let mut state = start.to_vec();
-                for (step, ((gates, tanh_c), next_state)) in
-                    gates.into_iter().zip(tanh_c).zip(states).enumerate()
-                {
-                    let h = state.chunks_exact(2 * units).flat_map(|row| &row[..units]).copied().collect();
-                    let recurrent = matmul(flex(h, [rows.len(), units]), recurrent_kernel.clone());
-                    let block = step * n + rows.start..step * n + rows.end;
+                // x_t W for all the part's steps at once, into the gates' buffer.
+                product(
+                    ViewMut::row_major(&mut *gates, m * steps, 4 * units),
+                    View::row_major(x, m * steps, features),
+                    View::row_major(kernel, features, 4 * units),
+                    false,
+                );
+                for t in 0..steps {
+                    // + h_{t−1} U, in place: every row of the part at step t.
+                    let h_previous = match t {
+                        0 => View::step_rows(start, 1, 0, units, 2 * units),
+                        _ => View::step_rows(&*states, steps, t - 1, units, 2 * units),
+                    };
+                    product(
+                        ViewMut::step_rows(&mut *gates, steps, t, 4 * units, 4 * units),
+                        h_previous,
+                        View::row_major(recurrent_kernel, units, 4 * units),
+                        true,
+                    );
                     step_forward(StepForward {
                         units,
-                        projected: &projected[block.start * 4 * units..block.end * 4 * units],
-                        recurrent: &contiguous(&recurrent),
-                        state: &state,
-                        gates,
-                        tanh_c,
-                        next_state: &mut *next_state,
+                        steps,
+                        t,
+                        bias,
+                        start,
+                        gates: &mut *gates,
+                        tanh_c: &mut *tanh_c,
+                        states: &mut *states,
                     });
-                    state.copy_from_slice(next_state);
                 }
             }
         });
-    in_parallel(work.collect());
-    let states = flex(states, [steps * n, 2 * units]);
-    let saved = Saved {
-        gates,
-        tanh_c,
-        states: states.clone(),
-        start: start.clone(),
-        recurrent_kernel: recurrent_kernel.clone(),
-    };
-    (states, saved)
+    in_parallel(jobs.collect());
+    let states = FlexTensor::from_data(TensorData::new(states, [n, steps, 2 * units]));
+    (states.clone(), Saved { inputs, gates, tanh_c, states })
 }
 
-/// The batch's rows cut into one part per core: the sequences of a batch do
-/// not depend on each other, so each part runs its recurrence on its own
-/// thread (one step's product is too small for the matrix library to split).
-fn batch_parts(n: usize) -> Vec<std::ops::Range<usize>> {
-    // Below this many rows a part costs more in threads than it saves.
+/// The gradients of every input, from that of every step's state.
+struct AllGradients {
+    x: Vec<f32>,
+    kernel: Vec<f32>,
+    bias: Vec<f32>,
+    start: Vec<f32>,
+    recurrent_kernel: Vec<f32>,
+}
+
+/// Each part's gradients of the weights, summed over its rows.
+struct PartGradients {
+    kernel: Vec<f32>,
+    bias: Vec<f32>,
+    recurrent_kernel: Vec<f32>,
+}
+
+/// Back-propagation through time, each part of the batch on its own thread;
+/// dx only when `with_x` (a first layer's inputs need none).
+fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
+    let dims = saved.inputs.dims();
+    let Dims { n, steps, features, units } = dims;
+    let grad = contiguous(grad);
+    let (x, kernel, start, recurrent_kernel, states) = (
+        contiguous(&saved.inputs.x),
+        contiguous(&saved.inputs.kernel),
+        contiguous(&saved.inputs.start),
+        contiguous(&saved.inputs.recurrent_kernel),
+        contiguous(&saved.states),
+    );
+    let mut d_x = vec![0.0f32; if with_x { n * steps * features } else { 0 }];
+    let mut d_start = vec![0.0f32; n * 2 * units];
+    let parts = batch_parts(n);
+    let (kernel, recurrent_kernel) = (&kernel[..], &recurrent_kernel[..]);
+    let d_x_parts = match with_x {
+        true => per_part_mut(&mut d_x, steps * features, &parts).into_iter().map(Some).collect(),
+        false => parts.iter().map(|_| None).collect::<Vec<_>>(),
+    };
+    let jobs = parts
+        .iter()
+        .zip(per_part(&grad, steps * 2 * units, &parts))
+        .zip(per_part(&saved.gates, steps * 4 * units, &parts))
+        .zip(per_part(&saved.tanh_c, steps * units, &parts))
+        .zip(per_part(&states, steps * 2 * units, &parts))
+        .zip(per_part(&start, 2 * units, &parts))
+        .zip(per_part(&x, steps * features, &parts))
+        .zip(per_part_mut(&mut d_start, 2 * units, &parts))
+        .zip(d_x_parts)
+        .map(|((((((((rows, grad), gates), tanh_c), states), start), x), d_state), d_x)| {
+            let m = rows.len();
+            move || {
+                let mut d_pre = vec![0.0f32; m * steps * 4 * units];
+                let mut d_bias = vec![0.0f32; 4 * units];
+                // `d_state` carries what reaches step t's [h | c] from step t + 1;
+                // after step 0 it is the first state's gradient.
+                for t in (0..steps).rev() {
+                    step_backward(StepBackward {
+                        units,
+                        steps,
+                        t,
+                        grad,
+                        gates,
+                        tanh_c,
+                        states,
+                        start,
+                        d_pre: &mut d_pre,
+                        d_state: &mut *d_state,
+                        d_bias: &mut d_bias,
+                    });
+                    // What reaches h_{t−1}: d_pre_t Uᵀ.
+                    product(
+                        ViewMut::step_rows(&mut *d_state, 1, 0, units, 2 * units),
+                        View::step_rows(&d_pre, steps, t, 4 * units, 4 * units),
+                        View::row_major(recurrent_kernel, units, 4 * units).transposed(),
+                        false,
+                    );
+                }
+                let d_pre = View::row_major(&d_pre, m * steps, 4 * units);
+                // Every row's h_{t−1}: the first state's h, then its own earlier steps'.
+                let mut h_previous = Vec::with_capacity(m * steps * units);
+                for row in 0..m {
+                    h_previous.extend_from_slice(&start[row * 2 * units..][..units]);
+                    for step in states[row * steps * 2 * units..].chunks_exact(2 * units).take(steps - 1) {
+                        h_previous.extend_from_slice(&step[..units]);
+                    }
+                }
+                let mut d_recurrent_kernel = vec![0.0f32; units * 4 * units];
+                product(
+                    ViewMut::row_major(&mut d_recurrent_kernel, units, 4 * units),
+                    View::row_major(&h_previous, m * steps, units).transposed(),
+                    d_pre,
+                    false,
+                );
+                let mut d_kernel = vec![0.0f32; features * 4 * units];
+                product(
+                    ViewMut::row_major(&mut d_kernel, features, 4 * units),
+                    View::row_major(x, m * steps, features).transposed(),
+                    d_pre,
+                    false,
+                );
+                if let Some(d_x) = d_x {
+                    product(
+                        ViewMut::row_major(d_x, m * steps, features),
+                        d_pre,
+                        View::row_major(kernel, features, 4 * units).transposed(),
+                        false,
+                    );
+                }
+                PartGradients { kernel: d_kernel, bias: d_bias, recurrent_kernel: d_recurrent_kernel }
+            }
+        });
+    let mut parts = in_parallel(jobs.collect()).into_iter();
+    let mut sum = parts.next().expect("at least one part");
+    for part in parts {
+        for (total, part) in [
+            (&mut sum.kernel, part.kernel),
+            (&mut sum.bias, part.bias),
+            (&mut sum.recurrent_kernel, part.recurrent_kernel),
+        ] {
+            total.iter_mut().zip(part).for_each(|(total, part)| *total += part);
+        }
+    }
+    AllGradients {
+        x: d_x,
+        kernel: sum.kernel,
+        bias: sum.bias,
+        start: d_start,
+        recurrent_kernel: sum.recurrent_kernel,
+    }
+}
+
+/// The batch's rows cut into one part per thread of rayon's pool (one per
+/// core unless `RAYON_NUM_THREADS` says otherwise).
+fn batch_parts(n: usize) -> Vec<Range<usize>> {
+    // Below this many rows a part costs more in hand-offs than it saves.
     const MIN_ROWS: usize = 8;
-    let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
-    let parts = cores.min(n / MIN_ROWS).max(1);
+    let parts = rayon::current_num_threads().min(n / MIN_ROWS).max(1);
     (0..parts).map(|part| part * n / parts..(part + 1) * n / parts).collect()
 }
 
-/// A step-major (steps·N, width) buffer as, for each part of the batch, its
-/// rows of every step.
-fn per_part<'a>(
-    buffer: &'a mut [f32],
-    n: usize,
-    width: usize,
-    parts: &[std::ops::Range<usize>],
-) -> Vec<Vec<&'a mut [f32]>> {
-    let mut per_part: Vec<Vec<&'a mut [f32]>> = parts.iter().map(|_| Vec::new()).collect();
-    for mut step in buffer.chunks_exact_mut(n * width) {
-        for (rows, part) in parts.iter().zip(&mut per_part) {
-            let (these, rest) = std::mem::take(&mut step).split_at_mut(rows.len() * width);
-            part.push(these);
-            step = rest;
+/// A batch-major buffer, `per_row` values a row of the batch, cut into the parts' rows.
+fn per_part<'a>(buffer: &'a [f32], per_row: usize, parts: &[Range<usize>]) -> Vec<&'a [f32]> {
+    parts.iter().map(|rows| &buffer[rows.start * per_row..rows.end * per_row]).collect()
+}
+
+/// [`per_part`] for a buffer to write.
+fn per_part_mut<'a>(mut buffer: &'a mut [f32], per_row: usize, parts: &[Range<usize>]) -> Vec<&'a mut [f32]> {
+    parts
+        .iter()
+        .map(|rows| {
+            let (these, rest) = std::mem::take(&mut buffer).split_at_mut(rows.len() * per_row);
+            buffer = rest;
+            these
+        })
+        .collect()
+}
+
+/// Runs the jobs on rayon's pool, one thread each while there are free
+/// threads; their results in order.
+fn in_parallel<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
+    jobs.into_par_iter().map(|job| job()).collect()
+}
+
+/// A matrix inside a slice: element (i, j) at `offset + i·row_stride + j·col_stride`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    values: &'a [f32],
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    fn row_major(values: &'a [f32], rows: usize, cols: usize) -> Self {
+        View { values, offset: 0, rows, cols, row_stride: cols, col_stride: 1 }
+    }
+
+    /// In a batch-major (rows·steps, width) buffer, the first `cols` values
+    /// of every row's step `t`.
+    fn step_rows(values: &'a [f32], steps: usize, t: usize, cols: usize, width: usize) -> Self {
+        let rows = values.len() / (steps * width);
+        View { values, offset: t * width, rows, cols, row_stride: steps * width, col_stride: 1 }
+    }
+
+    fn transposed(self) -> Self {
+        View {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
         }
     }
-    per_part
+
+    /// Whether every element lies inside `values`.
+    fn fits(&self) -> bool {
+        self.offset + (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
+            < self.values.len()
+    }
 }
 
-/// Runs each closure on its own thread, the last on this one.
-fn in_parallel<T: Send>(mut work: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
-    let last = work.pop().expect("at least one part");
-    std::thread::scope(|scope| {
-        let others: Vec<_> = work.into_iter().map(|job| scope.spawn(job)).collect();
-        let last = last();
-        let mut results: Vec<T> =
-            others.into_iter().map(|job| job.join().expect("an LSTM part panicked")).collect();
-        results.push(last);
-        results
-    })
+/// A matrix to write inside a slice, its rows apart: element (i, j) at
+/// `offset + i·row_stride + j`.
+struct ViewMut<'a> {
+    values: &'a mut [f32],
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
 }
 
-/// One step's element-wise work over its N rows.
+impl<'a> ViewMut<'a> {
+    fn row_major(values: &'a mut [f32], rows: usize, cols: usize) -> Self {
+        ViewMut { values, offset: 0, rows, cols, row_stride: cols }
+    }
+
+    /// [`View::step_rows`], to write.
+    fn step_rows(values: &'a mut [f32], steps: usize, t: usize, cols: usize, width: usize) -> Self {
+        let rows = values.len() / (steps * width);
+        ViewMut { values, offset: t * width, rows, cols, row_stride: steps * width }
+    }
+}
+
+/// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate`, on this thread.
+fn product(dst: ViewMut, lhs: View, rhs: View, accumulate: bool) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert!(rhs.rows == k && dst.rows == m && dst.cols == n, "a product of mismatched shapes");
+    assert!(m > 0 && k > 0 && n > 0, "a product with an empty side");
+    let dst_fits = dst.row_stride >= n && dst.offset + (m - 1) * dst.row_stride + n <= dst.values.len();
+    assert!(lhs.fits() && rhs.fits() && dst_fits, "a product outside its buffers");
+    // SAFETY: every element gemm reads or writes lies inside its slice
+    // (checked above), the written rows do not overlap (row_stride ≥ n), and
+    // `dst` is borrowed mutably, so it shares no memory with `lhs` or `rhs`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.values.as_mut_ptr().add(dst.offset),
+            1,
+            dst.row_stride as isize,
+            accumulate,
+            lhs.values.as_ptr().add(lhs.offset),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.values.as_ptr().add(rhs.offset),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Step `t` for every row of a part: the gates from their pre-activations
+/// (x_t W + h_{t−1} U in `gates`, plus the bias), then the new state.
 struct StepForward<'a> {
     units: usize,
-    /// x_t W + b and h_{t−1} U, (N, 4·units) each.
-    projected: &'a [f32],
-    recurrent: &'a [f32],
-    /// [h | c]_{t−1}, (N, 2·units).
-    state: &'a [f32],
-    /// Out: [i f g o], (N, 4·units); tanh(c_t), (N, units); [h | c]_t, (N, 2·units).
+    steps: usize,
+    t: usize,
+    bias: &'a [f32],
+    /// The part's first states [h | c], (rows, 2·units).
+    start: &'a [f32],
+    /// Batch-major, (rows·steps, width): [i f g o], tanh(c_t), [h | c]_t.
     gates: &'a mut [f32],
     tanh_c: &'a mut [f32],
-    next_state: &'a mut [f32],
+    states: &'a mut [f32],
 }
 
 /// [`StepForward`] with AVX2 where the CPU has it (8 numbers an instruction
@@ -285,30 +584,35 @@ fn step_forward_avx2(step: StepForward) {
 
 #[inline(always)]
 fn step_forward_portable(step: StepForward) {
-    let StepForward { units, projected, recurrent, state, gates, tanh_c, next_state } = step;
-    let rows = gates
-        .chunks_exact_mut(4 * units)
-        .zip(tanh_c.chunks_exact_mut(units))
-        .zip(next_state.chunks_exact_mut(2 * units))
-        .zip(projected.chunks_exact(4 * units).zip(recurrent.chunks_exact(4 * units)))
-        .zip(state.chunks_exact(2 * units));
-    for ((((gates, tanh_c), next_state), (projected, recurrent)), state) in rows {
-        // σ over all four blocks, then tanh over the candidate's: plain loops that vectorize.
-        for ((gate, a), b) in gates.iter_mut().zip(projected).zip(recurrent) {
-            *gate = sigmoid(a + b);
+    let StepForward { units, steps, t, bias, start, gates, tanh_c, states } = step;
+    for (sequence, start) in start.chunks_exact(2 * units).enumerate() {
+        let row = sequence * steps + t;
+        let gates = &mut gates[row * 4 * units..][..4 * units];
+        let (earlier, now) = states.split_at_mut(row * 2 * units);
+        let c_previous = match t {
+            0 => &start[units..],
+            _ => &earlier[(row - 1) * 2 * units + units..],
+        };
+        let (h_out, c_out) = now[..2 * units].split_at_mut(units);
+        let tanh_c = &mut tanh_c[row * units..][..units];
+        // σ over the i, f and o blocks, tanh over the candidate's: plain loops that vectorize.
+        let (sigmoid_blocks, rest) = gates.split_at_mut(2 * units);
+        let (candidate, o_block) = rest.split_at_mut(units);
+        let (bias_sigmoid, bias_rest) = bias.split_at(2 * units);
+        let (bias_candidate, bias_o) = bias_rest.split_at(units);
+        for (block, bias) in [(sigmoid_blocks, bias_sigmoid), (o_block, bias_o)] {
+            for (gate, b) in block.iter_mut().zip(bias) {
+                *gate = sigmoid(*gate + b);
+            }
         }
-        let candidate = 2 * units..3 * units;
-        let pre_candidate = projected[candidate.clone()].iter().zip(&recurrent[candidate.clone()]);
-        for (gate, (a, b)) in gates[candidate].iter_mut().zip(pre_candidate) {
-            *gate = tanh(a + b);
+        for (gate, b) in candidate.iter_mut().zip(bias_candidate) {
+            *gate = tanh(*gate + b);
         }
         let (i, rest) = gates.split_at(units);
         let (f, rest) = rest.split_at(units);
         let (g, o) = rest.split_at(units);
-        let c_in = &state[units..];
-        let (h_out, c_out) = next_state.split_at_mut(units);
         for k in 0..units {
-            let c = f[k] * c_in[k] + i[k] * g[k];
+            let c = f[k] * c_previous[k] + i[k] * g[k];
             c_out[k] = c;
             tanh_c[k] = tanh(c);
             h_out[k] = o[k] * tanh_c[k];
@@ -316,84 +620,83 @@ fn step_forward_portable(step: StepForward) {
     }
 }
 
-/// The gradients of the projected inputs (steps·N, 4·units) and of the first
-/// state (N, 2·units), from that of every step's state, last step first.
-fn backward_through_time(saved: &Saved, grad: &FlexTensor) -> (FlexTensor, FlexTensor) {
-    let units = saved.recurrent_kernel.layout().shape()[0];
-    let n = saved.start.layout().shape()[0];
-    let (grad, states, start) = (contiguous(grad), contiguous(&saved.states), contiguous(&saved.start));
-    let steps = states.len() / (n * 2 * units);
-    let mut d_pre = vec![0.0f32; steps * n * 4 * units];
-    let recurrent_transposed = saved.recurrent_kernel.transpose(0, 1);
-    let parts = batch_parts(n);
-    let (grad, states, start, recurrent_transposed) =
-        (&grad[..], &states[..], &start[..], &recurrent_transposed);
-    let work = parts.iter().zip(per_part(&mut d_pre, n, 4 * units, &parts)).map(|(rows, mut d_pre)| {
-        let rows = rows.clone();
-        move || {
-            // The gradient that reaches step t's state from step t + 1: [d_h | d_c].
-            let mut d_state = vec![0.0f32; rows.len() * 2 * units];
-            for step in (0..steps).rev() {
-                let d_pre = &mut *d_pre[step];
-                for ((batch_row, d_pre), d_state) in rows
-                    .clone()
-                    .zip(d_pre.chunks_exact_mut(4 * units))
-                    .zip(d_state.chunks_exact_mut(2 * units))
-                {
-                    let row = step * n + batch_row;
-                    let c_in = match step {
-                        0 => &start[batch_row * 2 * units + units..(batch_row + 1) * 2 * units],
-                        _ => &states[(row - n) * 2 * units + units..(row - n + 1) * 2 * units],
-                    };
-                    let gates = &saved.gates[row * 4 * units..(row + 1) * 4 * units];
-                    let (i, rest) = gates.split_at(units);
-                    let (f, rest) = rest.split_at(units);
-                    let (g, o) = rest.split_at(units);
-                    let (d_h_out, d_c_out) = grad[row * 2 * units..(row + 1) * 2 * units].split_at(units);
-                    let tanh_c = &saved.tanh_c[row * units..(row + 1) * units];
-                    let (d_h_next, d_c_next) = d_state.split_at_mut(units);
-                    let (d_i, rest) = d_pre.split_at_mut(units);
-                    let (d_f, rest) = rest.split_at_mut(units);
-                    let (d_g, d_o) = rest.split_at_mut(units);
-                    for k in 0..units {
-                        let d_h = d_h_out[k] + d_h_next[k];
-                        // c_t reaches the loss directly, through the next step, and through h_t = o·tanh(c_t).
-                        let d_c = d_c_out[k] + d_c_next[k] + d_h * o[k] * (1.0 - tanh_c[k] * tanh_c[k]);
-                        // σ' = σ(1 − σ), tanh' = 1 − tanh².
-                        d_i[k] = d_c * g[k] * i[k] * (1.0 - i[k]);
-                        d_f[k] = d_c * c_in[k] * f[k] * (1.0 - f[k]);
-                        d_g[k] = d_c * i[k] * (1.0 - g[k] * g[k]);
-                        d_o[k] = d_h * tanh_c[k] * o[k] * (1.0 - o[k]);
-                        // What reaches c_{t−1}.
-                        d_c_next[k] = d_c * f[k];
-                    }
-                }
-                // What reaches h_{t−1}: d_pre_t · Uᵀ.
-                let d_h_previous =
-                    matmul(flex(d_pre.to_vec(), [rows.len(), 4 * units]), recurrent_transposed.clone());
-                let d_h_previous = contiguous(&d_h_previous);
-                for (d_state, d_h) in
-                    d_state.chunks_exact_mut(2 * units).zip(d_h_previous.chunks_exact(units))
-                {
-                    d_state[..units].copy_from_slice(d_h);
-                }
-            }
-            d_state
-        }
-    });
-    let d_start = in_parallel(work.collect()).concat();
-    (flex(d_pre, [steps * n, 4 * units]), flex(d_start, [n, 2 * units]))
+/// Step `t` backward for every row of a part: each row's d_pre_t (the
+/// gradient of its gates' pre-activations) from the gradient of its state,
+/// what reaches c_{t−1}, and the bias's share.
+struct StepBackward<'a> {
+    units: usize,
+    steps: usize,
+    t: usize,
+    /// Batch-major, (rows·steps, width): the gradient of every [h | c]_t, and
+    /// what the forward pass kept.
+    grad: &'a [f32],
+    gates: &'a [f32],
+    tanh_c: &'a [f32],
+    states: &'a [f32],
+    /// The part's first states [h | c], (rows, 2·units).
+    start: &'a [f32],
+    /// Out: batch-major d_pre (rows·steps, 4·units).
+    d_pre: &'a mut [f32],
+    /// In: what reaches [h | c]_t from step t + 1; out: c_{t−1}'s part of it.
+    d_state: &'a mut [f32],
+    /// Summed into: the bias's gradient.
+    d_bias: &'a mut [f32],
 }
 
-/// Every step's h_{t−1}, (steps·N, units): the first state's h, then every step's but the last.
-fn previous_hs(saved: &Saved) -> FlexTensor {
-    let units = saved.recurrent_kernel.layout().shape()[0];
-    let n = saved.start.layout().shape()[0];
-    let (states, start) = (contiguous(&saved.states), contiguous(&saved.start));
-    let rows = states.len() / (2 * units);
-    let mut h_previous = Vec::with_capacity(rows * units);
-    for row in start.chunks_exact(2 * units).chain(states.chunks_exact(2 * units).take(rows - n)) {
-        h_previous.extend_from_slice(&row[..units]);
+/// [`StepBackward`] with AVX2 where the CPU has it.
+fn step_backward(step: StepBackward) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked on the line above.
+        return unsafe { step_backward_avx2(step) };
     }
-    flex(h_previous, [rows, units])
+    step_backward_portable(step)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn step_backward_avx2(step: StepBackward) {
+    step_backward_portable(step)
+}
+
+#[inline(always)]
+fn step_backward_portable(step: StepBackward) {
+    let StepBackward { units, steps, t, grad, gates, tanh_c, states, start, d_pre, d_state, d_bias } = step;
+    for (sequence, (start, d_state)) in
+        start.chunks_exact(2 * units).zip(d_state.chunks_exact_mut(2 * units)).enumerate()
+    {
+        let row = sequence * steps + t;
+        let c_previous = match t {
+            0 => &start[units..],
+            _ => &states[(row - 1) * 2 * units + units..][..units],
+        };
+        let gates = &gates[row * 4 * units..][..4 * units];
+        let (i, rest) = gates.split_at(units);
+        let (f, rest) = rest.split_at(units);
+        let (g, o) = rest.split_at(units);
+        let (d_h_out, d_c_out) = grad[row * 2 * units..][..2 * units].split_at(units);
+        let tanh_c = &tanh_c[row * units..][..units];
+        let (d_h_next, d_c_next) = d_state.split_at_mut(units);
+        let d_pre = &mut d_pre[row * 4 * units..][..4 * units];
+        {
+            let (d_i, rest) = d_pre.split_at_mut(units);
+            let (d_f, rest) = rest.split_at_mut(units);
+            let (d_g, d_o) = rest.split_at_mut(units);
+            for k in 0..units {
+                let d_h = d_h_out[k] + d_h_next[k];
+                // c_t reaches the loss directly, through the next step, and through h_t = o·tanh(c_t).
+                let d_c = d_c_out[k] + d_c_next[k] + d_h * o[k] * (1.0 - tanh_c[k] * tanh_c[k]);
+                // σ' = σ(1 − σ), tanh' = 1 − tanh².
+                d_i[k] = d_c * g[k] * i[k] * (1.0 - i[k]);
+                d_f[k] = d_c * c_previous[k] * f[k] * (1.0 - f[k]);
+                d_g[k] = d_c * i[k] * (1.0 - g[k] * g[k]);
+                d_o[k] = d_h * tanh_c[k] * o[k] * (1.0 - o[k]);
+                // What reaches c_{t−1}.
+                d_c_next[k] = d_c * f[k];
+            }
+        }
+        for (total, d) in d_bias.iter_mut().zip(&*d_pre) {
+            *total += d;
+        }
+    }
 }
