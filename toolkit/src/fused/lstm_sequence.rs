@@ -565,58 +565,122 @@ struct StepForward<'a> {
     states: &'a mut [f32],
 }
 
-/// [`StepForward`] with AVX2 where the CPU has it (8 numbers an instruction
-/// instead of the baseline x86-64's 4), checked once per call.
 fn step_forward(step: StepForward) {
+    let StepForward { units, steps, t, bias, start, gates, tanh_c, states } = step;
+    for (sequence, start) in start.chunks_exact(2 * units).enumerate() {
+        let row = sequence * steps + t;
+        let (earlier, now) = states.split_at_mut(row * 2 * units);
+        let c_previous = match t {
+            0 => &start[units..],
+            _ => &earlier[(row - 1) * 2 * units + units..][..units],
+        };
+        let (h_out, c_out) = now[..2 * units].split_at_mut(units);
+        let (gates, tanh_c) =
+            (&mut gates[row * 4 * units..][..4 * units], &mut tanh_c[row * units..][..units]);
+        row_forward([bias, c_previous], gates, tanh_c, h_out, c_out);
+    }
+}
+
+/// One row of [`StepForward`], with AVX-512 or AVX2 where the CPU has them
+/// (16 or 8 numbers an instruction instead of the baseline x86-64's 4).
+fn row_forward(
+    read: [&[f32]; 2],
+    gates: &mut [f32],
+    tanh_c: &mut [f32],
+    h_out: &mut [f32],
+    c_out: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512, checked on the line above.
+        return unsafe { row_forward_avx512(read, gates, tanh_c, h_out, c_out) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked on the line above.
-        return unsafe { step_forward_avx2(step) };
+        return unsafe { row_forward_avx2(read, gates, tanh_c, h_out, c_out) };
     }
-    step_forward_portable(step)
+    row_forward_baseline(read, gates, tanh_c, h_out, c_out)
+}
+
+// The row functions are not inlined, and take the slices they write as
+// `&mut` arguments: only then does the compiler know that those overlap
+// nothing, and vectorize the loops (inlined, it kept them scalar behind
+// runtime overlap checks).
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline(never)]
+fn row_forward_avx512(
+    read: [&[f32]; 2],
+    gates: &mut [f32],
+    tanh_c: &mut [f32],
+    h_out: &mut [f32],
+    c_out: &mut [f32],
+) {
+    row_forward_loops(read, gates, tanh_c, h_out, c_out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn step_forward_avx2(step: StepForward) {
-    step_forward_portable(step)
+#[inline(never)]
+fn row_forward_avx2(
+    read: [&[f32]; 2],
+    gates: &mut [f32],
+    tanh_c: &mut [f32],
+    h_out: &mut [f32],
+    c_out: &mut [f32],
+) {
+    row_forward_loops(read, gates, tanh_c, h_out, c_out)
 }
 
+#[inline(never)]
+fn row_forward_baseline(
+    read: [&[f32]; 2],
+    gates: &mut [f32],
+    tanh_c: &mut [f32],
+    h_out: &mut [f32],
+    c_out: &mut [f32],
+) {
+    row_forward_loops(read, gates, tanh_c, h_out, c_out)
+}
+
+/// From the bias, c_{t−1} and the pre-activations without the bias (in
+/// `gates`, 4·units): the gates [i f g o] (into `gates`), tanh(c_t), h_t and c_t.
 #[inline(always)]
-fn step_forward_portable(step: StepForward) {
-    let StepForward { units, steps, t, bias, start, gates, tanh_c, states } = step;
-    for (sequence, start) in start.chunks_exact(2 * units).enumerate() {
-        let row = sequence * steps + t;
-        let gates = &mut gates[row * 4 * units..][..4 * units];
-        let (earlier, now) = states.split_at_mut(row * 2 * units);
-        let c_previous = match t {
-            0 => &start[units..],
-            _ => &earlier[(row - 1) * 2 * units + units..],
-        };
-        let (h_out, c_out) = now[..2 * units].split_at_mut(units);
-        let tanh_c = &mut tanh_c[row * units..][..units];
-        // σ over the i, f and o blocks, tanh over the candidate's: plain loops that vectorize.
-        let (sigmoid_blocks, rest) = gates.split_at_mut(2 * units);
-        let (candidate, o_block) = rest.split_at_mut(units);
-        let (bias_sigmoid, bias_rest) = bias.split_at(2 * units);
-        let (bias_candidate, bias_o) = bias_rest.split_at(units);
-        for (block, bias) in [(sigmoid_blocks, bias_sigmoid), (o_block, bias_o)] {
-            for (gate, b) in block.iter_mut().zip(bias) {
-                *gate = sigmoid(*gate + b);
-            }
+fn row_forward_loops(
+    [bias, c_previous]: [&[f32]; 2],
+    gates: &mut [f32],
+    tanh_c: &mut [f32],
+    h_out: &mut [f32],
+    c_out: &mut [f32],
+) {
+    // Every slice cut to `units` first, so that the loops have no bounds checks.
+    let units = c_out.len();
+    let (bias, c_previous, tanh_c, h_out) =
+        (&bias[..4 * units], &c_previous[..units], &mut tanh_c[..units], &mut h_out[..units]);
+    // σ over the i, f and o blocks, tanh over the candidate's.
+    let (sigmoid_blocks, rest) = gates[..4 * units].split_at_mut(2 * units);
+    let (candidate, o_block) = rest.split_at_mut(units);
+    let (bias_sigmoid, bias_rest) = bias.split_at(2 * units);
+    let (bias_candidate, bias_o) = bias_rest.split_at(units);
+    for (block, bias) in [(sigmoid_blocks, bias_sigmoid), (o_block, bias_o)] {
+        for (gate, b) in block.iter_mut().zip(bias) {
+            *gate = sigmoid(*gate + b);
         }
-        for (gate, b) in candidate.iter_mut().zip(bias_candidate) {
-            *gate = tanh(*gate + b);
-        }
-        let (i, rest) = gates.split_at(units);
-        let (f, rest) = rest.split_at(units);
-        let (g, o) = rest.split_at(units);
-        for k in 0..units {
-            let c = f[k] * c_previous[k] + i[k] * g[k];
-            c_out[k] = c;
-            tanh_c[k] = tanh(c);
-            h_out[k] = o[k] * tanh_c[k];
-        }
+    }
+    for (gate, b) in candidate.iter_mut().zip(bias_candidate) {
+        *gate = tanh(*gate + b);
+    }
+    let (i, rest) = gates.split_at(units);
+    let (f, rest) = rest.split_at(units);
+    let (g, o) = rest.split_at(units);
+    let (i, f, g, o) = (&i[..units], &f[..units], &g[..units], &o[..units]);
+    for k in 0..units {
+        let c = f[k] * c_previous[k] + i[k] * g[k];
+        c_out[k] = c;
+        tanh_c[k] = tanh(c);
+        h_out[k] = o[k] * tanh_c[k];
     }
 }
 
@@ -643,24 +707,7 @@ struct StepBackward<'a> {
     d_bias: &'a mut [f32],
 }
 
-/// [`StepBackward`] with AVX2 where the CPU has it.
 fn step_backward(step: StepBackward) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked on the line above.
-        return unsafe { step_backward_avx2(step) };
-    }
-    step_backward_portable(step)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn step_backward_avx2(step: StepBackward) {
-    step_backward_portable(step)
-}
-
-#[inline(always)]
-fn step_backward_portable(step: StepBackward) {
     let StepBackward { units, steps, t, grad, gates, tanh_c, states, start, d_pre, d_state, d_bias } = step;
     for (sequence, (start, d_state)) in
         start.chunks_exact(2 * units).zip(d_state.chunks_exact_mut(2 * units)).enumerate()
@@ -682,21 +729,140 @@ fn step_backward_portable(step: StepBackward) {
             let (d_i, rest) = d_pre.split_at_mut(units);
             let (d_f, rest) = rest.split_at_mut(units);
             let (d_g, d_o) = rest.split_at_mut(units);
-            for k in 0..units {
-                let d_h = d_h_out[k] + d_h_next[k];
-                // c_t reaches the loss directly, through the next step, and through h_t = o·tanh(c_t).
-                let d_c = d_c_out[k] + d_c_next[k] + d_h * o[k] * (1.0 - tanh_c[k] * tanh_c[k]);
-                // σ' = σ(1 − σ), tanh' = 1 − tanh².
-                d_i[k] = d_c * g[k] * i[k] * (1.0 - i[k]);
-                d_f[k] = d_c * c_previous[k] * f[k] * (1.0 - f[k]);
-                d_g[k] = d_c * i[k] * (1.0 - g[k] * g[k]);
-                d_o[k] = d_h * tanh_c[k] * o[k] * (1.0 - o[k]);
-                // What reaches c_{t−1}.
-                d_c_next[k] = d_c * f[k];
-            }
+            row_backward((
+                [i, f, g, o],
+                [tanh_c, c_previous],
+                [d_h_out, d_c_out, d_h_next],
+                d_c_next,
+                [d_i, d_f, d_g, d_o],
+            ));
         }
         for (total, d) in d_bias.iter_mut().zip(&*d_pre) {
             *total += d;
         }
     }
+}
+
+/// The slices of one row of [`StepBackward`], each `units` long: the
+/// gates, tanh(c_t) and c_{t−1}; the gradients of h_t and c_t from the loss
+/// and of h_t from step t + 1; in and out, that of c_t from step t + 1, then
+/// of c_{t−1}; out, those of the four pre-activations.
+type RowBackward<'a> = ([&'a [f32]; 4], [&'a [f32]; 2], [&'a [f32]; 3], &'a mut [f32], [&'a mut [f32]; 4]);
+
+/// One row of [`StepBackward`], with AVX-512 or AVX2 where the CPU has them.
+fn row_backward((gates, kept, incoming, d_c_next, [d_i, d_f, d_g, d_o]): RowBackward) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512, checked on the line above.
+        return unsafe { row_backward_avx512(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked on the line above.
+        return unsafe { row_backward_avx2(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o) };
+    }
+    row_backward_baseline(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn row_backward_avx512(
+    gates: [&[f32]; 4],
+    kept: [&[f32]; 2],
+    incoming: [&[f32]; 3],
+    d_c_next: &mut [f32],
+    d_i: &mut [f32],
+    d_f: &mut [f32],
+    d_g: &mut [f32],
+    d_o: &mut [f32],
+) {
+    row_backward_loop(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn row_backward_avx2(
+    gates: [&[f32]; 4],
+    kept: [&[f32]; 2],
+    incoming: [&[f32]; 3],
+    d_c_next: &mut [f32],
+    d_i: &mut [f32],
+    d_f: &mut [f32],
+    d_g: &mut [f32],
+    d_o: &mut [f32],
+) {
+    row_backward_loop(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
+}
+
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn row_backward_baseline(
+    gates: [&[f32]; 4],
+    kept: [&[f32]; 2],
+    incoming: [&[f32]; 3],
+    d_c_next: &mut [f32],
+    d_i: &mut [f32],
+    d_f: &mut [f32],
+    d_g: &mut [f32],
+    d_o: &mut [f32],
+) {
+    row_backward_loop(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn row_backward_loop(
+    [i, f, g, o]: [&[f32]; 4],
+    [tanh_c, c_previous]: [&[f32]; 2],
+    [d_h_out, d_c_out, d_h_next]: [&[f32]; 3],
+    d_c_next: &mut [f32],
+    d_i: &mut [f32],
+    d_f: &mut [f32],
+    d_g: &mut [f32],
+    d_o: &mut [f32],
+) {
+    // Every slice cut to `units` first, so that the loop has no bounds checks.
+    let units = d_c_next.len();
+    let (i, f, g, o) = (&i[..units], &f[..units], &g[..units], &o[..units]);
+    let (tanh_c, c_previous) = (&tanh_c[..units], &c_previous[..units]);
+    let (d_h_out, d_c_out, d_h_next) = (&d_h_out[..units], &d_c_out[..units], &d_h_next[..units]);
+    let (d_i, d_f, d_g, d_o) = (&mut d_i[..units], &mut d_f[..units], &mut d_g[..units], &mut d_o[..units]);
+    for k in 0..units {
+        [d_i[k], d_f[k], d_g[k], d_o[k], d_c_next[k]] = cell_backward([
+            i[k],
+            f[k],
+            g[k],
+            o[k],
+            tanh_c[k],
+            c_previous[k],
+            d_h_out[k],
+            d_c_out[k],
+            d_h_next[k],
+            d_c_next[k],
+        ]);
+    }
+}
+
+/// One unit of one row, backward: from i, f, g, o, tanh(c_t), c_{t−1}, the
+/// gradients of h_t and c_t from the loss, and those from step t + 1, the
+/// gradients of the four pre-activations and what reaches c_{t−1}.
+#[inline(always)]
+fn cell_backward(
+    [i, f, g, o, tanh_c, c_previous, d_h_out, d_c_out, d_h_next, d_c_next]: [f32; 10],
+) -> [f32; 5] {
+    let d_h = d_h_out + d_h_next;
+    // c_t reaches the loss directly, through the next step, and through h_t = o·tanh(c_t).
+    let d_c = d_c_out + d_c_next + d_h * o * (1.0 - tanh_c * tanh_c);
+    // σ' = σ(1 − σ), tanh' = 1 − tanh².
+    [
+        d_c * g * i * (1.0 - i),
+        d_c * c_previous * f * (1.0 - f),
+        d_c * i * (1.0 - g * g),
+        d_h * tanh_c * o * (1.0 - o),
+        d_c * f,
+    ]
 }
