@@ -1,8 +1,8 @@
-//! Operations the toolkit adds to burn for speed on the CPU: one
-//! hand-written loop, forward and backward, where a chain of burn's
-//! element-wise operations would each make a pass over memory, keep their own
+//! Operations the toolkit adds to burn for speed on the CPU: one operation,
+//! with hand-written loops and a hand-written backward pass, where a chain of
+//! burn's operations would each make a pass over memory, keep their own
 //! autodiff node and, for sigmoid and tanh, compute the function again in the
-//! backward pass.
+//! backward pass. Today that is the LSTM layer ([`lstm_sequence`]).
 //!
 //! They run on burn's flex backend (the CPU) through burn's backend
 //! extensions. Elsewhere (wgpu, ndarray) the layers keep their plain burn
