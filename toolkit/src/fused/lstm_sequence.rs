@@ -550,6 +550,53 @@ fn product(dst: ViewMut, lhs: View, rhs: View, accumulate: bool) {
     }
 }
 
+/// Defines `fn $name(args)`, which calls `$body(args)` compiled for AVX-512
+/// where the CPU has it, else for AVX2, else for the baseline x86-64 (16, 8
+/// or 4 numbers an instruction), checked at each call.
+///
+/// Each copy is a function of its own that is not inlined and takes the
+/// slices it writes as `&mut` arguments: only then does the compiler know
+/// that they overlap nothing, and vectorize the loops of `$body` (inlined
+/// into a caller that took them from a struct, the backward loop stayed
+/// scalar behind runtime overlap checks).
+macro_rules! vectorized {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $type:ty),* $(,)?) => $body:ident) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $type),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                #[inline(never)]
+                #[allow(clippy::too_many_arguments)]
+                fn avx512($($arg: $type),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                #[inline(never)]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $type),*) {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512, checked on the line above.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked on the line above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            #[inline(never)]
+            #[allow(clippy::too_many_arguments)]
+            fn baseline($($arg: $type),*) {
+                $body($($arg),*)
+            }
+            baseline($($arg),*)
+        }
+    };
+}
+
 /// Step `t` for every row of a part: the gates from their pre-activations
 /// (x_t W + h_{t−1} U in `gates`, plus the bias), then the new state.
 struct StepForward<'a> {
@@ -581,68 +628,15 @@ fn step_forward(step: StepForward) {
     }
 }
 
-/// One row of [`StepForward`], with AVX-512 or AVX2 where the CPU has them
-/// (16 or 8 numbers an instruction instead of the baseline x86-64's 4).
-fn row_forward(
-    read: [&[f32]; 2],
-    gates: &mut [f32],
-    tanh_c: &mut [f32],
-    h_out: &mut [f32],
-    c_out: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512, checked on the line above.
-        return unsafe { row_forward_avx512(read, gates, tanh_c, h_out, c_out) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked on the line above.
-        return unsafe { row_forward_avx2(read, gates, tanh_c, h_out, c_out) };
-    }
-    row_forward_baseline(read, gates, tanh_c, h_out, c_out)
-}
-
-// The row functions are not inlined, and take the slices they write as
-// `&mut` arguments: only then does the compiler know that those overlap
-// nothing, and vectorize the loops (inlined, it kept them scalar behind
-// runtime overlap checks).
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline(never)]
-fn row_forward_avx512(
-    read: [&[f32]; 2],
-    gates: &mut [f32],
-    tanh_c: &mut [f32],
-    h_out: &mut [f32],
-    c_out: &mut [f32],
-) {
-    row_forward_loops(read, gates, tanh_c, h_out, c_out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline(never)]
-fn row_forward_avx2(
-    read: [&[f32]; 2],
-    gates: &mut [f32],
-    tanh_c: &mut [f32],
-    h_out: &mut [f32],
-    c_out: &mut [f32],
-) {
-    row_forward_loops(read, gates, tanh_c, h_out, c_out)
-}
-
-#[inline(never)]
-fn row_forward_baseline(
-    read: [&[f32]; 2],
-    gates: &mut [f32],
-    tanh_c: &mut [f32],
-    h_out: &mut [f32],
-    c_out: &mut [f32],
-) {
-    row_forward_loops(read, gates, tanh_c, h_out, c_out)
+vectorized! {
+    /// One row of [`StepForward`]: see [`row_forward_loops`].
+    fn row_forward(
+        read: [&[f32]; 2],
+        gates: &mut [f32],
+        tanh_c: &mut [f32],
+        h_out: &mut [f32],
+        c_out: &mut [f32],
+    ) => row_forward_loops
 }
 
 /// From the bias, c_{t−1} and the pre-activations without the bias (in
@@ -729,13 +723,16 @@ fn step_backward(step: StepBackward) {
             let (d_i, rest) = d_pre.split_at_mut(units);
             let (d_f, rest) = rest.split_at_mut(units);
             let (d_g, d_o) = rest.split_at_mut(units);
-            row_backward((
+            row_backward(
                 [i, f, g, o],
                 [tanh_c, c_previous],
                 [d_h_out, d_c_out, d_h_next],
                 d_c_next,
-                [d_i, d_f, d_g, d_o],
-            ));
+                d_i,
+                d_f,
+                d_g,
+                d_o,
+            );
         }
         for (total, d) in d_bias.iter_mut().zip(&*d_pre) {
             *total += d;
@@ -743,76 +740,25 @@ fn step_backward(step: StepBackward) {
     }
 }
 
-/// The slices of one row of [`StepBackward`], each `units` long: the
-/// gates, tanh(c_t) and c_{t−1}; the gradients of h_t and c_t from the loss
-/// and of h_t from step t + 1; in and out, that of c_t from step t + 1, then
-/// of c_{t−1}; out, those of the four pre-activations.
-type RowBackward<'a> = ([&'a [f32]; 4], [&'a [f32]; 2], [&'a [f32]; 3], &'a mut [f32], [&'a mut [f32]; 4]);
-
-/// One row of [`StepBackward`], with AVX-512 or AVX2 where the CPU has them.
-fn row_backward((gates, kept, incoming, d_c_next, [d_i, d_f, d_g, d_o]): RowBackward) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512, checked on the line above.
-        return unsafe { row_backward_avx512(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked on the line above.
-        return unsafe { row_backward_avx2(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o) };
-    }
-    row_backward_baseline(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
+vectorized! {
+    /// One row of [`StepBackward`]: see [`row_backward_loop`].
+    fn row_backward(
+        gates: [&[f32]; 4],
+        kept: [&[f32]; 2],
+        incoming: [&[f32]; 3],
+        d_c_next: &mut [f32],
+        d_i: &mut [f32],
+        d_f: &mut [f32],
+        d_g: &mut [f32],
+        d_o: &mut [f32],
+    ) => row_backward_loop
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-fn row_backward_avx512(
-    gates: [&[f32]; 4],
-    kept: [&[f32]; 2],
-    incoming: [&[f32]; 3],
-    d_c_next: &mut [f32],
-    d_i: &mut [f32],
-    d_f: &mut [f32],
-    d_g: &mut [f32],
-    d_o: &mut [f32],
-) {
-    row_backward_loop(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-fn row_backward_avx2(
-    gates: [&[f32]; 4],
-    kept: [&[f32]; 2],
-    incoming: [&[f32]; 3],
-    d_c_next: &mut [f32],
-    d_i: &mut [f32],
-    d_f: &mut [f32],
-    d_g: &mut [f32],
-    d_o: &mut [f32],
-) {
-    row_backward_loop(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
-}
-
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-fn row_backward_baseline(
-    gates: [&[f32]; 4],
-    kept: [&[f32]; 2],
-    incoming: [&[f32]; 3],
-    d_c_next: &mut [f32],
-    d_i: &mut [f32],
-    d_f: &mut [f32],
-    d_g: &mut [f32],
-    d_o: &mut [f32],
-) {
-    row_backward_loop(gates, kept, incoming, d_c_next, d_i, d_f, d_g, d_o)
-}
-
+/// From one row's gates, `kept` (tanh(c_t) and c_{t−1}) and `incoming` (the gradients
+/// of h_t and c_t from the loss, and of h_t from step t + 1):
+/// the gradients of the four pre-activations, and (in `d_c_next`, which
+/// holds that of c_t from step t + 1) that of c_{t−1}. Each slice is
+/// `units` long.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn row_backward_loop(
