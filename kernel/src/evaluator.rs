@@ -104,28 +104,16 @@ impl Evaluator {
         evaluator
     }
 
-    /// The first cell that defines a variable waits ~18 s while
-    /// rust-analyzer (inside evcxr) first infers types against the toolkit
-    /// and its dependencies. A completion request does the same work with
-    /// no effect on the notebook's state, so it is done here, while the
-    /// user reads, unless a cell is already waiting (then it would only
-    /// delay that cell: a `let` pays the same cost either way).
+    /// rust-analyzer (inside evcxr) needs tens of seconds to load the
+    /// toolkit's dependencies and infer a first type against them. Cells
+    /// do not wait for it: they store new variables with the types rustc
+    /// infers, and only completions, inspection and a later cell that uses
+    /// such a variable ask it for a type. This starts that work on evcxr's
+    /// analysis thread at once, so those answers are quick when first needed.
     fn warm_up_analysis(&mut self) {
-        let Ok(context) = &mut self.context else { return };
-        if !self.requests.is_empty() {
-            return;
+        if let Ok(context) = &self.context {
+            context.warm_up_analysis();
         }
-        let started = std::time::Instant::now();
-        let code = "let fireside_warm_up = 0u8; fireside_warm_up.";
-        // Only an optimisation: a failure here must not take the kernel down.
-        let warmed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            context.completions(code, code.len()).is_ok()
-        }));
-        eprintln!(
-            "fireside: code analysis {} in {:.2} s",
-            if matches!(warmed, Ok(true)) { "warmed up" } else { "warm-up failed (harmless)" },
-            started.elapsed().as_secs_f64()
-        );
     }
 
     /// Copies the prebuilt cell template and preloads the toolkit, so that
