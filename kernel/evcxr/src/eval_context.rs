@@ -789,21 +789,27 @@ impl EvalContext {
             VariableTyping::Now => self.fix_variable_types(state, analysis_code),
         };
         if let Err(errors) = typing {
-            let mut check_res = self.check(user_code.clone(), state.clone(), code_info)?;
-            if !check_res.is_empty() {
-                // Do one round of trying to fix errors, otherwise code like the following can end
-                // up reporting `evcxr_display` not found. `fn foo<T: Default>() -> T
-                // {Default::default()} let v1 = foo(); "bar"`
-                let mut fixed = HashSet::new();
-                for error in &check_res {
-                    self.attempt_to_fix_error(error, &mut user_code, state, &mut fixed)?;
+            // fireside: upstream looks for errors in the user's code with
+            // `cargo check`, which first builds every dependency's metadata
+            // (minutes with burn). A compile of the cell, with rustc's types
+            // for its new variables, finds them in a fraction of a second.
+            let mut probe = state.clone();
+            for variable in probe.variable_states.values_mut() {
+                if variable.move_state == VariableMoveState::New && !variable.type_is_explicit {
+                    variable.type_name = String::new();
                 }
-                if !fixed.is_empty() {
-                    check_res = self.check(user_code.clone(), state.clone(), code_info)?;
-                }
-                if !check_res.is_empty() {
-                    return Err(Error::CompilationErrors(check_res));
-                }
+            }
+            if let Err(Error::CompilationErrors(compile_errors)) = self.try_run_statements(
+                user_code.clone(),
+                &mut probe,
+                CompilationMode::NoCatchExpectError,
+                phases,
+                callbacks,
+            ) && compile_errors
+                .iter()
+                .any(CompilationError::is_from_user_code)
+            {
+                return Err(Error::CompilationErrors(compile_errors));
             }
             return Err(errors);
         }
