@@ -321,11 +321,13 @@ pub(crate) mod reference {
             .collect()
     }
 
-    /// Asserts that the tensor equals the nested values to 1e-5.
+    /// Asserts that the tensor equals the nested values to 1e-5, relative
+    /// to the value where it is above 1: summed gradients reach tens, where
+    /// f32 steps by 4e-6 and two summation orders differ by a few steps.
     pub fn assert_close(got: Vec<f32>, expected: Vec<f32>) {
         assert_eq!(got.len(), expected.len());
         for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
-            assert!((g - e).abs() < 1e-5, "value {i}: layer {g}, equations {e}");
+            assert!((g - e).abs() < 1e-5 * e.abs().max(1.0), "value {i}: layer {g}, equations {e}");
         }
     }
 }
