@@ -59,3 +59,10 @@ def test_a_variable_without_an_inferable_type_is_a_compile_error(kernel):
     assert result.status == "error", result
     assert result.reply["content"]["ename"] == "CompileError", result
     assert value(kernel, "before_empty + 1") == "4"
+
+
+def test_a_variable_moved_into_another_is_not_kept_and_the_other_is(kernel):
+    result = run(kernel, "let moved_from = vec![1, 2];\nlet moved_to = moved_from;\nmoved_to.len()")
+    assert result.status == "ok", result
+    assert result.result_text == "2"
+    assert value(kernel, "moved_to.len()") == "2"

@@ -546,7 +546,11 @@ impl EvalContext {
             &mut phases,
             callbacks,
         );
-        if needs_types_now(&result, &state) {
+        // fireside: also when what would be shown of the errors is nothing.
+        let nothing_to_show = matches!(&result, Err(Error::CompilationErrors(errors))
+            if state.variable_states.values().any(|variable| variable.unresolved.is_some())
+                && state.apply_custom_errors(errors.clone(), &user_code, code_info).is_empty());
+        if needs_types_now(&result, &state) || nothing_to_show {
             // The quick way (storing new variables with the types rustc
             // inferred) did not compile: do it evcxr's way, asking
             // rust-analyzer for every type first.
@@ -1134,15 +1138,6 @@ impl EvalContext {
         for code_origin in &error.code_origins {
             match code_origin {
                 CodeKind::PackVariable { variable_name } => {
-                    if state
-                        .variable_states
-                        .get(variable_name)
-                        .is_some_and(|variable| variable.unresolved.is_some())
-                    {
-                        // fireside: stored without a type name; the cell
-                        // is compiled again evcxr's way (needs_types_now).
-                        continue;
-                    }
                     if error.code() == Some("E0382") {
                         // Use of moved value.
                         state.variable_states.remove(variable_name);
@@ -1151,6 +1146,14 @@ impl EvalContext {
                         // cannot find value in scope.
                         state.variable_states.remove(variable_name);
                         fixed_errors.insert("Variable moved");
+                    } else if state
+                        .variable_states
+                        .get(variable_name)
+                        .is_some_and(|variable| variable.unresolved.is_some())
+                    {
+                        // fireside: stored without a type name; the cell
+                        // is compiled again evcxr's way (needs_types_now).
+                        continue;
                     } else if error.code() == Some("E0603") {
                         if let Some(variable_state) = state.variable_states.remove(variable_name) {
                             bail!(

@@ -159,7 +159,12 @@ impl RecordedCommand {
         Some(RecordedCommand {
             program: text(command.get_program())?,
             args: command.get_args().map(text).collect::<Option<_>>()?,
+            // Not cargo's jobserver: its pipe is not open when the command
+            // runs again, and rustc would warn on every cell.
             env: std::env::vars_os()
+                .filter(|(k, _)| {
+                    !matches!(k.to_str(), Some("CARGO_MAKEFLAGS" | "MAKEFLAGS" | "MFLAGS"))
+                })
                 .map(|(k, v)| Some((text(&k)?, text(&v)?)))
                 .collect::<Option<_>>()?,
             cwd: text(std::env::current_dir().ok()?.as_os_str())?,
