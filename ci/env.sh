@@ -16,3 +16,20 @@ export PYDEVD_DISABLE_FILE_VALIDATION=1
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
 step() { printf '\n== %s  [%s]\n' "$*" "$(date +%H:%M:%S)"; }
+
+# rust-analyzer's crates read `option_env!("CI")` when they compile, so a
+# build with CI set and one without would each recompile them (and the
+# kernel above them). Every cargo run of these scripts sees CI unset.
+cargo() { env -u CI cargo "$@"; }
+
+# Runs a step that downloads; where it fails, says which step needed the
+# network and what to do, instead of leaving a registry error to decode.
+needs_network() {
+  local what=$1; shift
+  if ! "$@"; then
+    printf '\nerror: the step "%s" needs the network (%s) and failed.\n' "$what" "$*" >&2
+    printf '  Connect this machine (a proxy: set HTTPS_PROXY) and run the same command again; what\n' >&2
+    printf '  was already downloaded is kept. Everything after the set-up runs offline.\n' >&2
+    return 1
+  fi
+}

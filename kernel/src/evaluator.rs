@@ -5,8 +5,10 @@ use crate::child_output::{CellEvents, Forwarders};
 use crate::compile_errors;
 use crate::history::History;
 use crate::interrupt::{CellInterrupt, GRACE, Interrupter};
+use crate::quick_complete::{ANALYSIS_WAIT, QuickNames};
 use crate::server::Outbox;
-use crate::template::PrivateDir;
+use crate::build_env;
+use crate::template::{PrivateDir, TOOLKIT_PACKAGES, installed_build_env};
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
 use evcxr::{CommandContext, EvalCallbacks, EvalOutputs};
@@ -86,6 +88,10 @@ struct Evaluator {
     /// A shutdown that arrived behind cells aborted after an error.
     stop_later: Option<Sender<()>>,
     execution_count: usize,
+    /// Said on the first cell's output (the toolkit was compiled at start).
+    startup_notice: Option<String>,
+    /// Completions while rust-analyzer is not ready.
+    quick_names: Option<QuickNames>,
 }
 
 impl Evaluator {
@@ -98,6 +104,8 @@ impl Evaluator {
             requests,
             stop_later: None,
             execution_count: 0,
+            startup_notice: None,
+            quick_names: None,
         };
         evaluator.context = evaluator.load_toolkit();
         evaluator.warm_up_analysis();
@@ -128,14 +136,34 @@ impl Evaluator {
         eprintln!("fireside: private build directory ready in {:.2} s", started.elapsed().as_secs_f64());
         self.setup.interrupter.set_flag_file(private_dir.interrupt_flag());
         let preload = private_dir.preload_code().map_err(|error| error.to_string())?;
+        self.quick_names = private_dir.toolkit_dir().ok().map(|dir| QuickNames::from_toolkit(&dir));
         self.private_dir = Some(private_dir);
 
         let (mut context, outputs) =
             CommandContext::new().map_err(|error| format!("evcxr could not start: {error}"))?;
         eprintln!("fireside: evcxr started at {:.2} s", started.elapsed().as_secs_f64());
+        context.set_analysis_time_limit(Some(ANALYSIS_WAIT));
+        let (set, remove) = build_env::changes(&installed_build_env(&self.setup.data_dir), std::env::vars());
+        context.pin_build_environment(set, remove);
+        // burn and the rest are prebuilt in the template: never compile them here.
+        context.guard_dependency_builds(TOOLKIT_PACKAGES);
         let events = CellEvents::default();
         self.forwarders = Some(Forwarders::spawn(outputs, self.setup.outbox.clone(), events));
-        context.execute(&preload).map_err(|error| format!("loading the fireside toolkit failed: {error}"))?;
+        match context.execute(&preload) {
+            Ok(_) => {}
+            Err(evcxr::Error::DependencyRebuild { crate_name }) => return Err(stale_template(&crate_name)),
+            Err(error) => return Err(format!("loading the fireside toolkit failed: {error}")),
+        }
+        let compiled = context.take_compiled_dependencies();
+        if !compiled.is_empty() {
+            self.startup_notice = Some(format!(
+                "Note: the toolkit's source changed since `fireside install`, so this kernel compiled it \
+                 ({}) in {:.0} s before its first cell. Run `fireside install` (in a fireside checkout: \
+                 `bash ci/setup --no-run`) so that new kernels start at once.\n",
+                compiled.join(", "),
+                started.elapsed().as_secs_f64()
+            ));
+        }
         self.setup.interrupter.set_child(context.process_handle());
         eprintln!("fireside: toolkit loaded at {:.2} s", started.elapsed().as_secs_f64());
         Ok(context)
@@ -284,6 +312,9 @@ impl Evaluator {
                 );
             }
         };
+        if let Some(notice) = self.startup_notice.take() {
+            self.setup.outbox.publish(message, "stream", json!({ "name": "stderr", "text": notice }));
+        }
         let forwarders = self.forwarders.as_ref().expect("forwarders start with the context");
         let variables_before: Vec<String> =
             context.variables_and_types().map(|(name, _)| name.to_owned()).collect();
@@ -405,6 +436,14 @@ impl Evaluator {
                 format!("a type was redefined, so these variables were dropped: {}", variables.join(", ")),
                 vec![],
             ),
+            evcxr::Error::DependencyRebuild { crate_name } => {
+                let reason = stale_template(&crate_name);
+                Outcome::error(
+                    "StaleTemplate",
+                    reason.lines().next().unwrap_or_default(),
+                    reason.lines().map(str::to_owned).collect(),
+                )
+            }
             evcxr::Error::Message(message) => Outcome::error(
                 "Error",
                 message.lines().next().unwrap_or_default(),
@@ -433,10 +472,26 @@ impl Evaluator {
             let byte_pos = char_to_byte(&request.code, request.cursor_pos);
             reply.cursor_start = request.cursor_pos;
             reply.cursor_end = request.cursor_pos;
-            if let Ok(completions) = context.completions(&request.code, byte_pos) {
-                reply.cursor_start = byte_to_char(&request.code, completions.start_offset);
-                reply.cursor_end = byte_to_char(&request.code, completions.end_offset);
-                reply.matches = completions.completions.into_iter().map(|c| c.code).collect();
+            match context.completions(&request.code, byte_pos) {
+                Ok(completions) => {
+                    reply.cursor_start = byte_to_char(&request.code, completions.start_offset);
+                    reply.cursor_end = byte_to_char(&request.code, completions.end_offset);
+                    reply.matches = completions.completions.into_iter().map(|c| c.code).collect();
+                }
+                // rust-analyzer is still loading (or failed): the names known without it.
+                Err(_) => {
+                    if let Some(quick_names) = &self.quick_names {
+                        let known: Vec<&str> = context
+                            .variables_and_types()
+                            .map(|(name, _)| name)
+                            .chain(context.defined_item_names())
+                            .collect();
+                        let quick = quick_names.complete(&request.code, byte_pos, known.into_iter());
+                        reply.cursor_start = byte_to_char(&request.code, quick.start);
+                        reply.cursor_end = byte_to_char(&request.code, quick.end);
+                        reply.matches = quick.matches;
+                    }
+                }
             }
         }
         outbox.reply(&message, reply);
@@ -467,6 +522,17 @@ impl Evaluator {
         outbox.reply(&message, reply);
         outbox.status(&message, "idle");
     }
+}
+
+/// What a kernel says when cargo began compiling a prebuilt dependency.
+fn stale_template(crate_name: &str) -> String {
+    format!(
+        "The kernel's prebuilt toolkit is out of date: cargo began compiling `{crate_name}`, which \
+         `fireside install` prebuilds (compiling burn in each kernel takes 20 minutes or more), \
+         so the kernel stopped it.\n\
+         Fix: run `fireside install` again (in a fireside checkout: `bash ci/setup --no-run`), then \
+         restart the kernel. `fireside doctor` checks the setup."
+    )
 }
 
 /// The MIME bundle of a cell's final value, as evcxr collected it.

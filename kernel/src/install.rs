@@ -43,6 +43,11 @@ pub fn install(options: InstallOptions) -> anyhow::Result<()> {
     // invocation as a kernel's first cell, so nothing is left to compile.
     warm_template(&data_dir)?;
     println!("cell template   {}", crate::template::template_dir(&data_dir).display());
+    let pinned = crate::template::record_build_env(&data_dir)?;
+    println!(
+        "build environment restored in every kernel: {}",
+        pinned.keys().cloned().collect::<Vec<_>>().join(", ")
+    );
 
     write_kernelspec(&kernelspec_dir, &binary, &data_dir)?;
     println!("kernelspec      {}", kernelspec_dir.display());

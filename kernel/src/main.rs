@@ -5,6 +5,7 @@
 //! - `fireside kernel -f CONNECTION_FILE` is what Jupyter runs;
 //! - `fireside doctor` says what is wrong with a setup and how to fix it.
 
+mod build_env;
 mod child_output;
 mod compile_errors;
 mod completeness;
@@ -14,6 +15,7 @@ mod history;
 mod install;
 mod interrupt;
 mod paths;
+mod quick_complete;
 mod server;
 mod template;
 mod wire;
@@ -138,7 +140,10 @@ fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("{} is not a Jupyter connection file", connection_file.display()))?;
             let private = template::PrivateDir::plan(&data_dir);
             // SAFETY: no other thread runs yet.
-            unsafe { set_kernel_env(&private) };
+            unsafe {
+                build_env::apply_locations(&template::installed_build_env(&data_dir));
+                set_kernel_env(&private);
+            }
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             runtime.block_on(server::run(connection, server::KernelOptions { data_dir }))?;

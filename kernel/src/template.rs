@@ -15,11 +15,24 @@
 //! the cell's manifest on every cell), and the workspace's profile gives the
 //! dependencies opt-level 3 while cells compile at opt-level 0.
 //!
-//! The template's `target` is seeded with hard links to the workspace build
-//! (`ci/build` builds with the same flags as evcxr: `--target <host>`,
-//! `-Cprefer-dynamic` and the profile below), so installing reuses that build
-//! of burn instead of compiling it again.
+//! The template's `target` is seeded from the workspace build (`ci/build`
+//! builds with the same flags as evcxr: `--target <host>`, `-Cprefer-dynamic`
+//! and the profile below), so installing reuses that build of burn instead
+//! of compiling it again.
+//!
+//! Only compiled libraries are shared as hard links: rustc and the linker
+//! replace those files (a new inode) when they rebuild them. cargo's
+//! fingerprints, dep-info and build-script outputs are rewritten in place,
+//! so each copy owns them: a later build of the workspace (`ci/test` with
+//! another environment, say) can never make the template stale.
+//!
+//! The template also records the build environment (`build_env.rs`), which
+//! every kernel restores, and each kernel's cargo may compile only the
+//! toolkit itself (`TOOLKIT_PACKAGES`): anything else would be burn compiled
+//! again behind the user's back, so the kernel stops and says what to do.
 
+use crate::build_env;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -84,10 +97,17 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) 
     move |source| TemplateError::Io { action, path: path.to_owned(), source }
 }
 
+/// The packages a kernel may compile: the toolkit, when its source changed
+/// since `fireside install` (about 30 s, and the kernel says so).
+pub const TOOLKIT_PACKAGES: &[&str] = &["fireside", "fireside-datasets"];
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct TemplateInfo {
     toolkit_dir: PathBuf,
     kernel_version: String,
+    /// The environment the template was built in (`build_env::record`).
+    #[serde(default)]
+    build_env: BTreeMap<String, Option<String>>,
 }
 
 pub fn template_dir(data_dir: &Path) -> PathBuf {
@@ -158,46 +178,52 @@ pub fn build(data_dir: &Path, toolkit_dir: &Path, seed: Option<&Path>) -> anyhow
     if let Some(seed) = seed {
         seed_target(seed, &cell.join("target"))?;
     }
-    write(
-        root.join(INFO_FILE),
-        serde_json::to_string_pretty(&TemplateInfo {
-            toolkit_dir: toolkit_dir.to_owned(),
-            kernel_version: env!("CARGO_PKG_VERSION").to_owned(),
-        })?,
-    )?;
+    write_info(&root, &TemplateInfo {
+        toolkit_dir: toolkit_dir.to_owned(),
+        kernel_version: env!("CARGO_PKG_VERSION").to_owned(),
+        build_env: BTreeMap::new(),
+    })?;
     Ok(())
 }
 
-/// Hard-links the compiled dependencies of a cargo target directory into
-/// the template's, for the host profile and the explicit-target profile.
+fn write_info(root: &Path, info: &TemplateInfo) -> Result<(), TemplateError> {
+    let path = root.join(INFO_FILE);
+    let text = serde_json::to_string_pretty(info).expect("the template info serializes");
+    fs::write(&path, text).map_err(io_error("writing", &path))
+}
+
+fn read_info(root: &Path) -> Result<TemplateInfo, TemplateError> {
+    let path = root.join(INFO_FILE);
+    let text = fs::read_to_string(&path).map_err(io_error("reading", &path))?;
+    serde_json::from_str(&text)
+        .map_err(|error| TemplateError::Corrupt { dir: root.to_owned(), reason: error.to_string() })
+}
+
+/// After the template is built: records the environment variables its
+/// build depends on, with their values in this process.
+pub fn record_build_env(data_dir: &Path) -> Result<BTreeMap<String, Option<String>>, TemplateError> {
+    let root = template_dir(data_dir);
+    let mut info = read_info(&root)?;
+    info.build_env = build_env::record(&build_env::tracked_variables(&root.join("cell").join("target")));
+    write_info(&root, &info)?;
+    Ok(info.build_env)
+}
+
+/// The build environment recorded with the installed template (empty when
+/// there is no template: the kernel then reports that on the first cell).
+pub fn installed_build_env(data_dir: &Path) -> BTreeMap<String, Option<String>> {
+    read_info(&template_dir(data_dir)).map(|info| info.build_env).unwrap_or_default()
+}
+
+/// Seeds the template's build directory from a cargo target directory, for
+/// the host profile and the explicit-target profile.
 fn seed_target(seed: &Path, target: &Path) -> Result<(), TemplateError> {
     for profile_dir in [PathBuf::from("debug"), PathBuf::from(crate::HOST_TRIPLE).join("debug")] {
         for kind in ["deps", "build", ".fingerprint"] {
             let from = seed.join(&profile_dir).join(kind);
             if from.is_dir() {
-                link_tree(&from, &target.join(&profile_dir).join(kind), &|_| true)?;
+                copy_tree(&from, &target.join(&profile_dir).join(kind), &|_| false)?;
             }
-        }
-    }
-    Ok(())
-}
-
-/// Copies a tree, hard-linking the files `link` accepts and copying the
-/// rest (keeping their modification times, which cargo compares).
-fn link_tree(from: &Path, to: &Path, link: &dyn Fn(&Path) -> bool) -> Result<(), TemplateError> {
-    fs::create_dir_all(to).map_err(io_error("creating", to))?;
-    for entry in fs::read_dir(from).map_err(io_error("reading", from))? {
-        let entry = entry.map_err(io_error("reading", from))?;
-        let source = entry.path();
-        let dest = to.join(entry.file_name());
-        let kind = entry.file_type().map_err(io_error("reading", &source))?;
-        if kind.is_dir() {
-            link_tree(&source, &dest, link)?;
-        } else if kind.is_file() {
-            if link(&source) && fs::hard_link(&source, &dest).is_ok() {
-                continue;
-            }
-            copy_keeping_mtime(&source, &dest)?;
         }
     }
     Ok(())
@@ -213,13 +239,15 @@ fn copy_keeping_mtime(source: &Path, dest: &Path) -> Result<(), TemplateError> {
         .map_err(io_error("setting the time of", dest))
 }
 
-/// Whether a file in the template's build directory belongs to a compiled
-/// dependency (never rewritten, safe to share) rather than to the cell
-/// crate or to cargo's bookkeeping (rewritten in place, must be copied).
+/// Whether a file of a build directory is a compiled library of a
+/// dependency, which rustc and the linker replace (never rewrite in place)
+/// and so can be shared as a hard link. cargo's fingerprints, dep-info
+/// files, build-script outputs and the cell crate's own files are rewritten
+/// in place and must be copied.
 fn is_shared_artifact(path: &Path) -> bool {
-    let in_artifact_dir = path.ancestors().any(|dir| {
-        matches!(dir.file_name().and_then(|n| n.to_str()), Some("deps" | "build" | ".fingerprint"))
-    });
+    let in_deps = path.parent().and_then(Path::file_name).is_some_and(|dir| dir == "deps");
+    let is_library =
+        path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "rlib" | "rmeta" | "so" | "a"));
     let belongs_to_cell = path.iter().any(|part| {
         let part = part.to_string_lossy();
         part.starts_with("ctx-")
@@ -227,7 +255,7 @@ fn is_shared_artifact(path: &Path) -> bool {
             || part.starts_with("code_")
             || part == "incremental"
     });
-    in_artifact_dir && !belongs_to_cell
+    in_deps && is_library && !belongs_to_cell
 }
 
 /// A kernel's own copy of the template, removed when the kernel exits.
@@ -276,19 +304,17 @@ impl PrivateDir {
             .map_err(io_error("writing", &self.root))?;
         remove_stale_kernel_dirs(&data_dir.join("kernels"));
         let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
-        copy_template(&template, &self.root, &skip_incremental)?;
+        copy_tree(&template, &self.root, &skip_incremental)?;
         Ok(())
     }
 
-    fn info(&self) -> Result<TemplateInfo, TemplateError> {
-        let path = self.root.join(INFO_FILE);
-        let text = fs::read_to_string(&path).map_err(io_error("reading", &path))?;
-        serde_json::from_str(&text)
-            .map_err(|error| TemplateError::Corrupt { dir: self.root.clone(), reason: error.to_string() })
+    /// The toolkit crate the template was built from.
+    pub fn toolkit_dir(&self) -> Result<PathBuf, TemplateError> {
+        Ok(read_info(&self.root)?.toolkit_dir)
     }
 
     pub fn preload_code(&self) -> Result<String, TemplateError> {
-        Ok(preload_code(&self.info()?.toolkit_dir))
+        Ok(preload_code(&read_info(&self.root)?.toolkit_dir))
     }
 
     pub fn reattach_code(&self) -> Result<String, TemplateError> {
@@ -304,7 +330,10 @@ impl Drop for PrivateDir {
     }
 }
 
-fn copy_template(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<(), TemplateError> {
+/// Copies a tree without the paths `skip` accepts, sharing compiled
+/// libraries as hard links (`is_shared_artifact`) and copying the rest with
+/// their modification times, which cargo compares.
+fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<(), TemplateError> {
     fs::create_dir_all(to).map_err(io_error("creating", to))?;
     for entry in fs::read_dir(from).map_err(io_error("reading", from))? {
         let entry = entry.map_err(io_error("reading", from))?;
@@ -315,7 +344,7 @@ fn copy_template(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result
         let dest = to.join(entry.file_name());
         let kind = entry.file_type().map_err(io_error("reading", &source))?;
         if kind.is_dir() {
-            copy_template(&source, &dest, skip)?;
+            copy_tree(&source, &dest, skip)?;
         } else if kind.is_file() {
             if is_shared_artifact(&source) && fs::hard_link(&source, &dest).is_ok() {
                 continue;
@@ -361,10 +390,15 @@ mod tests {
     }
 
     #[test]
-    fn dependency_artifacts_are_shared_and_cell_files_copied() {
+    fn compiled_libraries_are_shared_and_bookkeeping_and_cell_files_copied() {
         let debug = Path::new("/t/cell/target/x86_64-unknown-linux-gnu/debug");
         assert!(is_shared_artifact(&debug.join("deps/libburn-0123.rlib")));
-        assert!(is_shared_artifact(&debug.join(".fingerprint/burn-0123/lib-burn")));
+        assert!(is_shared_artifact(&debug.join("deps/libburn-0123.rmeta")));
+        assert!(is_shared_artifact(&debug.join("deps/libfireside-0123.so")));
+        // cargo rewrites these in place: shared, a later build would change the template.
+        assert!(!is_shared_artifact(&debug.join(".fingerprint/burn-0123/lib-burn")));
+        assert!(!is_shared_artifact(&debug.join("deps/burn-0123.d")));
+        assert!(!is_shared_artifact(&debug.join("build/stdx-0123/output")));
         assert!(!is_shared_artifact(&debug.join("deps/libctx.so")));
         assert!(!is_shared_artifact(&debug.join("deps/code_3.so")));
         assert!(!is_shared_artifact(&debug.join(".fingerprint/ctx-99/lib-ctx")));

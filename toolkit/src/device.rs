@@ -6,9 +6,7 @@
 //!   **flex** CPU backend: measured on this project's CNN it trains about 9x
 //!   faster than wgpu on lavapipe, and its first step takes milliseconds
 //!   instead of a minute of shader compilation.
-//! - `FIRESIDE_BACKEND=wgpu|flex|ndarray` overrides the choice. `ndarray` is
-//!   burn's older CPU backend (deprecated in burn 0.22, several times slower
-//!   than flex here), kept so that the two can be compared.
+//! - `FIRESIDE_BACKEND=wgpu|flex` overrides the choice.
 //! - `FIRESIDE_ADAPTER=<number or name>` picks one adapter of
 //!   [`adapters()`] on a machine with several GPUs (a cloud machine with
 //!   four, a laptop with an integrated and a discrete one): `1`, or a part of
@@ -42,8 +40,6 @@ pub enum Backend {
     Wgpu,
     /// burn's flex CPU backend.
     Flex,
-    /// burn's older ndarray CPU backend, only on request (`FIRESIDE_BACKEND=ndarray`).
-    NdArray,
 }
 
 impl std::fmt::Display for Backend {
@@ -51,7 +47,6 @@ impl std::fmt::Display for Backend {
         f.write_str(match self {
             Backend::Wgpu => "wgpu",
             Backend::Flex => "flex",
-            Backend::NdArray => "ndarray",
         })
     }
 }
@@ -107,7 +102,7 @@ pub struct DeviceInfo {
 pub enum DeviceError {
     /// `FIRESIDE_BACKEND` names no backend fireside knows.
     #[error(
-        "FIRESIDE_BACKEND={0:?} is not a backend: use wgpu, flex or ndarray, or unset it to let fireside choose"
+        "FIRESIDE_BACKEND={0:?} is not a backend: use wgpu or flex, or unset it to let fireside choose"
     )]
     UnknownBackend(String),
     /// `FIRESIDE_ADAPTER` names no adapter wgpu can see.
@@ -241,12 +236,6 @@ fn choose() -> Result<DeviceInfo, DeviceError> {
             reason: "FIRESIDE_BACKEND=flex".to_owned(),
             adapters,
         },
-        Some("ndarray") => DeviceInfo {
-            backend: Backend::NdArray,
-            adapter: None,
-            reason: "FIRESIDE_BACKEND=ndarray".to_owned(),
-            adapters,
-        },
         Some("wgpu") => {
             let adapter = best.or_else(|| adapters.first().cloned()).ok_or(DeviceError::NoAdapter)?;
             DeviceInfo {
@@ -302,9 +291,6 @@ fn chosen() -> &'static Chosen {
                 keep_freed_memory();
                 Device::flex()
             }
-            // Deprecated in burn 0.22 in favour of flex; chosen only on request.
-            #[allow(deprecated)]
-            Backend::NdArray => Device::ndarray(),
         };
         Chosen { info, device: device.autodiff() }
     })

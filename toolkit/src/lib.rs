@@ -16,6 +16,11 @@
 
 pub use burn;
 pub use fireside_datasets as datasets;
+// rustc's diagnostics name the data sets' types `fireside::fireside_datasets::…`
+// (the crate's own name, not the alias above), and the kernel writes a
+// variable's type as rustc names it: this makes that path valid too.
+#[doc(hidden)]
+pub use fireside_datasets;
 
 pub mod activations;
 pub mod attention;

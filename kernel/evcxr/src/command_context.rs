@@ -83,6 +83,35 @@ impl CommandContext {
         self.eval_context.warm_up_analysis();
     }
 
+    /// fireside: cargo (and so rustc and build scripts) runs with these
+    /// variables set and those removed, whatever this process's environment:
+    /// the environment a prebuilt workspace was built in, so that a process
+    /// started elsewhere (JupyterHub, a CI job) does not rebuild it.
+    pub fn pin_build_environment(&mut self, set: Vec<(String, String)>, remove: Vec<String>) {
+        self.eval_context.pin_build_environment(set, remove);
+    }
+
+    /// fireside: how long completions and inspection wait for
+    /// rust-analyzer before failing with `AnalysisNotReady` (default: no limit).
+    pub fn set_analysis_time_limit(&mut self, limit: Option<std::time::Duration>) {
+        self.eval_context.analysis_time_limit = limit;
+    }
+
+    /// fireside: from now on, cargo may compile only the packages `allowed`
+    /// (and the cell crate); it is stopped with `Error::DependencyRebuild`
+    /// when it begins another. For a prebuilt workspace that must not be
+    /// rebuilt behind the user's back.
+    pub fn guard_dependency_builds(&mut self, allowed: &[&str]) {
+        self.eval_context.module_mut().dependency_guard =
+            Some(allowed.iter().map(|name| (*name).to_owned()).collect());
+    }
+
+    /// fireside: the packages cargo compiled besides the cell crate since
+    /// the last call.
+    pub fn take_compiled_dependencies(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.eval_context.module_mut().compiled_dependencies)
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.eval_context.process_handle()
     }

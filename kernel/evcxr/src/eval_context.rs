@@ -68,6 +68,8 @@ pub struct EvalContext {
     /// fireside: set while a cell is compiled again with every type asked
     /// of rust-analyzer first, after the quick way failed.
     analyse_types_now: bool,
+    /// fireside: how long completions and inspection wait for rust-analyzer.
+    pub(crate) analysis_time_limit: Option<Duration>,
     initial_config: Config,
 }
 
@@ -110,6 +112,10 @@ pub(crate) struct Config {
     pub(crate) target: String,
     pub(crate) allow_static_linking: bool,
     pub(crate) build_envs: HashMap<String, String>,
+    /// fireside: the environment cargo must see whatever the process's is
+    /// (`CommandContext::pin_build_environment`): variables to set, and
+    /// variables to remove.
+    pub(crate) pinned_build_env: (Vec<(String, String)>, Vec<String>),
     subprocess_path: PathBuf,
 }
 
@@ -157,6 +163,7 @@ impl Config {
             subprocess_path,
             codegen_backend: None,
             build_envs: Default::default(),
+            pinned_build_env: Default::default(),
         })
     }
 
@@ -191,6 +198,12 @@ impl Config {
         } else {
             Command::new(&self.cargo_path)
         };
+        // fireside: first, so that evcxr's own settings below still apply.
+        let (pinned_set, pinned_removed) = &self.pinned_build_env;
+        for name in pinned_removed {
+            command.env_remove(name);
+        }
+        command.envs(pinned_set.iter().map(|(name, value)| (name, value)));
         if self.linker == "mold" {
             command.arg("-run").arg(&self.cargo_path);
         }
@@ -458,6 +471,7 @@ impl EvalContext {
             analyzer,
             inferred_types: crossbeam_channel::unbounded(),
             analyse_types_now: false,
+            analysis_time_limit: None,
             initial_config,
         };
         let outputs = EvalContextOutputs {
@@ -536,9 +550,9 @@ impl EvalContext {
         let mut phases = PhaseDetailsBuilder::new();
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
         state.variables_in_use = variables_used(&code_info.nodes);
-        self.resolve_variable_types(&mut state)?;
+        self.resolve_variable_types(&mut state, TypeNaming::CompilerThenAnalyzer)?;
 
-        let state_before = state.clone();
+        let mut state_before = state.clone();
         let mut result = self.run_statements(
             code_out.clone(),
             code_info,
@@ -550,6 +564,17 @@ impl EvalContext {
         let nothing_to_show = matches!(&result, Err(Error::CompilationErrors(errors))
             if state.variable_states.values().any(|variable| variable.unresolved.is_some())
                 && state.apply_custom_errors(errors.clone(), &user_code, code_info).is_empty());
+        // fireside: a type named from rustc's diagnostics that does not
+        // compile where the variable is loaded: ask rust-analyzer instead.
+        if matches!(&result, Err(Error::CompilationErrors(errors))
+            if errors_concern_compiler_named_types(errors, &state_before))
+            && self.forget_compiler_named_types(&mut state_before)
+        {
+            state = state_before.clone();
+            self.resolve_variable_types(&mut state, TypeNaming::AnalyzerOnly)?;
+            state_before = state.clone();
+            result = self.run_statements(code_out.clone(), code_info, &mut state, &mut phases, callbacks);
+        }
         if needs_types_now(&result, &state) || nothing_to_show {
             // The quick way (storing new variables with the types rustc
             // inferred) did not compile: do it evcxr's way, asking
@@ -594,6 +619,7 @@ impl EvalContext {
         nodes: &[SyntaxNode],
         offset: usize,
     ) -> Result<Completions> {
+        let started = Instant::now();
         // Wrapping the final expression in order to display it might interfere
         // with completions on that final expression.
         state.config.display_final_expression = false;
@@ -605,7 +631,7 @@ impl EvalContext {
         state.config.expand_use_statements = false;
         let user_code = state.apply(user_code, nodes)?;
         state.variables_in_use = variables_used(nodes);
-        self.resolve_variable_types(&mut state)?;
+        self.resolve_variable_types(&mut state, TypeNaming::CompilerOnly)?;
         let code = state.analysis_code(user_code);
         let wrapped_offset = code.user_offset_to_output_offset(offset)?;
 
@@ -616,10 +642,17 @@ impl EvalContext {
         }
 
         let source = code.code_string();
-        let mut completions = self.analyzer.call(move |analyzer| {
-            analyzer.set_source(source)?;
-            analyzer.completions(wrapped_offset)
-        })?;
+        // fireside: within the kernel's time limit, or an error that says
+        // the analysis is still loading (the kernel then answers from what
+        // it knows without rust-analyzer).
+        let mut completions = self.analyzer.call_within(
+            self.analysis_time_limit
+                .map(|limit| limit.saturating_sub(started.elapsed())),
+            move |analyzer| {
+                analyzer.set_source(source)?;
+                analyzer.completions(wrapped_offset)
+            },
+        )?;
         completions.start_offset = code.output_offset_to_user_offset(completions.start_offset)?;
         completions.end_offset = code.output_offset_to_user_offset(completions.end_offset)?;
         // Filter internal identifiers.
@@ -645,20 +678,21 @@ impl EvalContext {
         let (user_code, code_info) = CodeBlock::from_original_user_code(&modified_code);
         let user_code = state.apply(user_code, &code_info.nodes)?;
         state.variables_in_use = variables_used(&code_info.nodes);
-        self.resolve_variable_types(state)?;
+        self.resolve_variable_types(state, TypeNaming::CompilerOnly)?;
         let pad_code = state.analysis_code(user_code);
         let wrapped_offset = pad_code.user_offset_to_output_offset(hover_offset)? as u32;
         let text_range = TextRange::new(wrapped_offset.into(), wrapped_offset.into());
         let source = pad_code.code_string();
-        let (hover_text, hover_markdown) = self.analyzer.call(move |analyzer| {
-            analyzer.set_source(source)?;
-            let text = analyzer.hover(text_range, false)?;
-            let markdown = analyzer.hover(text_range, true)?;
-            Ok((
-                text.map(|text| String::from(text.info.markup)),
-                markdown.map(|markdown| String::from(markdown.info.markup)),
-            ))
-        })?;
+        let (hover_text, hover_markdown) =
+            self.analyzer.call_within(self.analysis_time_limit, move |analyzer| {
+                analyzer.set_source(source)?;
+                let text = analyzer.hover(text_range, false)?;
+                let markdown = analyzer.hover(text_range, true)?;
+                Ok((
+                    text.map(|text| String::from(text.info.markup)),
+                    markdown.map(|markdown| String::from(markdown.info.markup)),
+                ))
+            })?;
         match (hover_text, hover_markdown) {
             (Some(data_text), Some(data_markdown)) => Ok((data_text, data_markdown)),
             _ => Ok((
@@ -747,6 +781,12 @@ impl EvalContext {
         self.committed_state.config = self.initial_config.clone();
     }
 
+    /// fireside: see `CommandContext::pin_build_environment`.
+    pub(crate) fn pin_build_environment(&mut self, set: Vec<(String, String)>, remove: Vec<String>) {
+        self.initial_config.pinned_build_env = (set, remove);
+        self.committed_state.config.pinned_build_env = self.initial_config.pinned_build_env.clone();
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.child_process.process_handle()
     }
@@ -756,6 +796,11 @@ impl EvalContext {
         self.committed_state.stored_variable_states.clear();
         self.child_process = self.child_process.restart()?;
         Ok(())
+    }
+
+    /// fireside: for the dependency guard in `CommandContext`.
+    pub(crate) fn module_mut(&mut self) -> &mut Module {
+        &mut self.module
     }
 
     pub(crate) fn last_compile_dir(&self) -> &Path {
@@ -937,19 +982,53 @@ impl EvalContext {
     }
 
     /// fireside: gives every stored variable that the code uses its type's
-    /// name, from the background inference, or by asking rust-analyzer now.
-    fn resolve_variable_types(&mut self, state: &mut ContextState) -> Result<(), Error> {
+    /// name: from rust-analyzer's background inference if it has finished,
+    /// else from rustc's diagnostics on the defining cell (a type-check of a
+    /// fraction of a second, where rust-analyzer's first answer against the
+    /// toolkit takes half a minute), and only as a last resort by waiting for
+    /// rust-analyzer.
+    fn resolve_variable_types(
+        &mut self,
+        state: &mut ContextState,
+        naming: TypeNaming,
+    ) -> Result<(), Error> {
         while let Ok(inferred) = self.inferred_types.1.try_recv() {
-            self.committed_state.apply_inferred_types(&inferred);
-            state.apply_inferred_types(&inferred);
+            self.committed_state.apply_inferred_types(&inferred, false);
+            state.apply_inferred_types(&inferred, false);
         }
-        let wanted: Vec<(String, Arc<String>)> = state
-            .stored_variable_states
-            .iter()
-            .filter(|(name, _)| state.variables_in_use.contains(name.as_str()))
-            .filter_map(|(name, variable)| Some((name.clone(), variable.unresolved.clone()?)))
-            .collect();
-        for (name, source) in wanted {
+        let wanted = |state: &ContextState| -> Vec<(String, Arc<String>)> {
+            state
+                .stored_variable_states
+                .iter()
+                .filter(|(name, _)| state.variables_in_use.contains(name.as_str()))
+                .filter_map(|(name, variable)| Some((name.clone(), variable.unresolved.clone()?)))
+                .collect()
+        };
+        if naming != TypeNaming::AnalyzerOnly {
+            let mut sources: Vec<Arc<String>> = Vec::new();
+            for (_, source) in wanted(state) {
+                if !sources.iter().any(|known| Arc::ptr_eq(known, &source)) {
+                    sources.push(source);
+                }
+            }
+            for source in sources {
+                let Some(types) = self.module.probe_variable_types(&source, &state.config) else {
+                    continue;
+                };
+                if let Some((name, _)) = types.iter().find(|(name, info)| {
+                    info.type_name == TypeName::Closure && state.variables_in_use.contains(*name)
+                }) {
+                    bail!(closure_error(name));
+                }
+                let inferred = InferredTypes { source, types };
+                self.committed_state.apply_inferred_types(&inferred, true);
+                state.apply_inferred_types(&inferred, true);
+            }
+        }
+        if naming == TypeNaming::CompilerOnly {
+            return Ok(());
+        }
+        for (name, source) in wanted(state) {
             if state.stored_variable_states[&name].unresolved.is_none() {
                 continue; // resolved with an earlier variable of the same cell
             }
@@ -959,14 +1038,11 @@ impl EvalContext {
                 Ok(analyzer.top_level_variables("evcxr_analysis_wrapper"))
             })?;
             let inferred = InferredTypes { source, types };
-            self.committed_state.apply_inferred_types(&inferred);
-            state.apply_inferred_types(&inferred);
+            self.committed_state.apply_inferred_types(&inferred, false);
+            state.apply_inferred_types(&inferred, false);
             match inferred.types.get(&name).map(|info| &info.type_name) {
                 Some(TypeName::Named(_)) => {}
-                Some(TypeName::Closure) => bail!(
-                    "The variable `{name}` is a closure, which cannot be used in another cell.\n\
-                     Box it where it is defined, e.g. `let {name}: Box<dyn Fn(i32) -> i32> = Box::new(|x| x + 1);`"
-                ),
+                Some(TypeName::Closure) => bail!(closure_error(&name)),
                 _ => bail!(
                     "Couldn't automatically determine the type of variable `{name}`, so this cell \
                      cannot use it.\nDefine it again with an explicit type, e.g. `let {name}: Type = ...;`"
@@ -974,6 +1050,33 @@ impl EvalContext {
             }
         }
         Ok(())
+    }
+
+    /// fireside: forgets the types that rustc's diagnostics named for the
+    /// variables that the code uses, so that rust-analyzer names them.
+    /// Returns whether there were any.
+    fn forget_compiler_named_types(&mut self, state: &mut ContextState) -> bool {
+        let names: Vec<String> = state
+            .stored_variable_states
+            .iter()
+            .filter(|(name, variable)| {
+                state.variables_in_use.contains(name.as_str()) && variable.named_by_compiler.is_some()
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &names {
+            for context in [&mut *state, &mut self.committed_state] {
+                for variables in [&mut context.variable_states, &mut context.stored_variable_states] {
+                    if let Some(variable) = variables.get_mut(name)
+                        && let Some(source) = variable.named_by_compiler.take()
+                    {
+                        variable.type_name = String::new();
+                        variable.unresolved = Some(source);
+                    }
+                }
+            }
+        }
+        !names.is_empty()
     }
 
     fn fix_variable_types(
@@ -1027,6 +1130,7 @@ impl EvalContext {
                     definition_span: None,
                     type_is_explicit: false,
                     unresolved: None,
+                    named_by_compiler: None,
                 });
             variable.type_name = type_name;
             variable.unresolved = None;
@@ -1217,8 +1321,49 @@ impl EvalContext {
     }
 }
 
-/// fireside: types inferred by rust-analyzer for the variables that the
-/// analysis code `source` defines.
+/// fireside: whether compile errors may come from a type name that rustc's
+/// diagnostics gave: errors in the generated code that loads variables, or
+/// errors that name a part of such a type ("cannot find type `Mnist`";
+/// rustc's help to import it points into the user's code).
+fn errors_concern_compiler_named_types(errors: &[CompilationError], state: &ContextState) -> bool {
+    static WORD: Lazy<Regex> = Lazy::new(|| Regex::new("[A-Za-z_][A-Za-z0-9_]*").unwrap());
+    let words: HashSet<&str> = state
+        .stored_variable_states
+        .iter()
+        .filter(|(name, variable)| {
+            state.variables_in_use.contains(name.as_str()) && variable.named_by_compiler.is_some()
+        })
+        .flat_map(|(_, variable)| WORD.find_iter(&variable.type_name).map(|word| word.as_str()))
+        .collect();
+    errors.iter().any(|error| {
+        error.is_from_generated_code()
+            || words
+                .iter()
+                .any(|word| error.message().contains(&format!("`{word}`")))
+    })
+}
+
+/// fireside: how `resolve_variable_types` may name the types of stored
+/// variables. Completions and inspection never wait for rust-analyzer's
+/// first inference: a variable whose type the compiler cannot name is left
+/// out of their analysis.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TypeNaming {
+    CompilerThenAnalyzer,
+    CompilerOnly,
+    AnalyzerOnly,
+}
+
+/// fireside: what a cell that uses a closure stored by an earlier cell is told.
+fn closure_error(name: &str) -> String {
+    format!(
+        "The variable `{name}` is a closure, which cannot be used in another cell.\n\
+         Box it where it is defined, e.g. `let {name}: Box<dyn Fn(i32) -> i32> = Box::new(|x| x + 1);`"
+    )
+}
+
+/// fireside: types inferred by rust-analyzer (or named by rustc's
+/// diagnostics) for the variables that the analysis code `source` defines.
 struct InferredTypes {
     source: Arc<String>,
     types: HashMap<String, VariableInfo>,
@@ -1450,6 +1595,11 @@ struct VariableState {
     /// stored with its type inferred by rustc; a later cell that uses it
     /// asks for the type's name first.
     unresolved: Option<Arc<String>>,
+    /// fireside: the analysis code the type was named from, when rustc's
+    /// diagnostics named it (`Module::probe_variable_types`). Such a name
+    /// is checked by the next compile; if that fails outside the user's
+    /// code, rust-analyzer names the type instead.
+    named_by_compiler: Option<Arc<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -1802,8 +1952,9 @@ impl ContextState {
     }
 
     /// Returns code suitable for analysis purposes. Doesn't attempt to preserve runtime behaviour.
-    /// fireside: records types inferred for variables defined by `inferred.source`.
-    fn apply_inferred_types(&mut self, inferred: &InferredTypes) {
+    /// fireside: records types inferred for variables defined by
+    /// `inferred.source`, by rustc's diagnostics or by rust-analyzer.
+    fn apply_inferred_types(&mut self, inferred: &InferredTypes, by_compiler: bool) {
         for variables in [&mut self.variable_states, &mut self.stored_variable_states] {
             for (name, variable) in variables.iter_mut() {
                 let from_this_source = variable
@@ -1815,6 +1966,11 @@ impl ContextState {
                     inferred.types.get(name).map(|info| &info.type_name),
                 ) {
                     variable.type_name = replace_reserved_words_in_type(type_name);
+                    variable.named_by_compiler = if by_compiler {
+                        variable.unresolved.take()
+                    } else {
+                        None
+                    };
                     variable.unresolved = None;
                 }
             }
@@ -2341,6 +2497,7 @@ impl ContextState {
                     move_state: VariableMoveState::New,
                     type_is_explicit,
                     unresolved: None,
+                    named_by_compiler: None,
                     definition_span: segment.sequence.map(|segment_index| {
                         let range = name.syntax().text_range() - let_stmt_range.start();
                         UserCodeSpan {

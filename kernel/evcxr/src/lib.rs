@@ -37,6 +37,7 @@ pub use crate::eval_context::EvalContext;
 pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
 pub use crate::runtime::runtime_hook;
+pub use rust_analyzer::AnalysisNotReady;
 pub use rust_analyzer::Completions;
 
 /// Return the directory that evcxr tools should use for their configuration.

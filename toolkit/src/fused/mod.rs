@@ -5,7 +5,7 @@
 //! backward pass. Today that is the LSTM layer ([`lstm_sequence`]).
 //!
 //! They run on burn's flex backend (the CPU) through burn's backend
-//! extensions. Elsewhere (wgpu, ndarray) the layers keep their plain burn
+//! extensions. Elsewhere (wgpu) the layers keep their plain burn
 //! code, so [`available`] is asked first.
 //!
 //! ```

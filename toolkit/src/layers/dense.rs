@@ -86,17 +86,30 @@ impl Dense {
         self
     }
 
-    /// The number of input features, when this is a model's first layer.
+    /// The shape of one input example, when this is a model's first layer:
+    /// `[features]`, or `[steps, features]` for a sequence (Keras 3:
+    /// `Dense(128, input_shape=(784,))`).
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// // Keras: Dense(32, activation='relu', input_dim=784)
+    /// let model = Sequential::new().add(Dense::new(128).activation(Activation::Relu).input_shape([784]));
+    /// assert_eq!(model.input_shape(), [784]);
+    /// ```
+    pub fn input_shape<const N: usize>(mut self, shape: [usize; N]) -> Self {
+        self.input_shape = Some(shape.to_vec());
+        self
+    }
+
+    /// Keras 2's name for `input_shape([features])`.
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// // Keras 2: Dense(32, activation='relu', input_dim=784)
     /// let model = Sequential::new().add(Dense::new(32).activation(Activation::Relu).input_dim(784));
     /// assert_eq!(model.input_shape(), [784]);
     /// ```
-    pub fn input_dim(mut self, features: usize) -> Self {
-        self.input_shape = Some(vec![features]);
-        self
+    pub fn input_dim(self, features: usize) -> Self {
+        self.input_shape([features])
     }
 
     /// The layer's weights for `inputs` input features, initialized as

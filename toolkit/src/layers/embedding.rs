@@ -47,15 +47,27 @@ impl Embedding {
     }
 
     /// The number of words per example, when this is a model's first layer
-    /// (Keras's `input_length`): the input shape is `[steps]`.
+    /// (Keras 2's `input_length`): the input shape is `[steps]`.
     ///
     /// ```
     /// use fireside::prelude::*;
     /// let model = Sequential::new().add(Embedding::new(100, 8).input_length(20));
     /// assert_eq!(model.input_shape(), [20]);
     /// ```
-    pub fn input_length(mut self, steps: usize) -> Self {
-        self.input_shape = Some(vec![steps]);
+    pub fn input_length(self, steps: usize) -> Self {
+        self.input_shape([steps])
+    }
+
+    /// The shape of one input example, `[steps]`, when this is a model's
+    /// first layer (Keras 3: `Input(shape=(steps,))`).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// let model = Sequential::new().add(Embedding::new(100, 8).input_shape([20]));
+    /// assert_eq!(model.input_shape(), [20]);
+    /// ```
+    pub fn input_shape(mut self, shape: [usize; 1]) -> Self {
+        self.input_shape = Some(shape.to_vec());
         self
     }
 
