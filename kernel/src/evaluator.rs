@@ -1,13 +1,13 @@
 //! The evaluator thread: owns evcxr's `CommandContext`, loads the toolkit in
 //! the background when the kernel starts, and runs cells one at a time.
 
+use crate::build_env;
 use crate::child_output::{CellEvents, Forwarders};
 use crate::compile_errors;
 use crate::history::History;
 use crate::interrupt::{CellInterrupt, GRACE, Interrupter};
 use crate::quick_complete::{ANALYSIS_WAIT, QuickNames};
 use crate::server::Outbox;
-use crate::build_env;
 use crate::template::{PrivateDir, TOOLKIT_PACKAGES, installed_build_env};
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};

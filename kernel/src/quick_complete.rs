@@ -17,11 +17,55 @@ use std::time::Duration;
 pub const ANALYSIS_WAIT: Duration = Duration::from_millis(700);
 
 const RUST_NAMES: &[&str] = &[
-    "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl", "in", "let",
-    "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct",
-    "trait", "true", "type", "unsafe", "use", "where", "while", "Box", "Err", "HashMap", "None", "Ok",
-    "Option", "Result", "Some", "String", "Vec", "assert", "assert_eq", "eprintln", "format", "print",
-    "println", "vec",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "enum",
+    "false",
+    "fn",
+    "for",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "Self",
+    "static",
+    "struct",
+    "trait",
+    "true",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "Box",
+    "Err",
+    "HashMap",
+    "None",
+    "Ok",
+    "Option",
+    "Result",
+    "Some",
+    "String",
+    "Vec",
+    "assert",
+    "assert_eq",
+    "eprintln",
+    "format",
+    "print",
+    "println",
+    "vec",
 ];
 
 /// The names a cell can use without analysis.
@@ -65,7 +109,8 @@ impl QuickNames {
         let mut matches = Vec::new();
         let after_path = before[..start].ends_with('.') || before[..start].ends_with("::");
         if !prefix.is_empty() && !after_path {
-            let candidates = known.chain(self.prelude.iter().map(String::as_str)).chain(RUST_NAMES.iter().copied());
+            let candidates =
+                known.chain(self.prelude.iter().map(String::as_str)).chain(RUST_NAMES.iter().copied());
             for name in candidates {
                 if name.starts_with(prefix) && !matches.iter().any(|m| m == name) {
                     matches.push(name.to_owned());
@@ -132,7 +177,10 @@ mod tests {
     fn an_identifier_is_completed_from_variables_the_prelude_and_rust() {
         let code = "let y = mod";
         let completion = names().complete(code, code.len(), ["model", "x"].into_iter());
-        assert_eq!(completion, QuickCompletion { start: 8, end: 11, matches: vec!["mod".into(), "model".into()] });
+        assert_eq!(
+            completion,
+            QuickCompletion { start: 8, end: 11, matches: vec!["mod".into(), "model".into()] }
+        );
         let completion = names().complete("De", 2, std::iter::empty());
         assert_eq!(completion.matches, ["Dense"]);
     }

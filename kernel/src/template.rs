@@ -178,11 +178,14 @@ pub fn build(data_dir: &Path, toolkit_dir: &Path, seed: Option<&Path>) -> anyhow
     if let Some(seed) = seed {
         seed_target(seed, &cell.join("target"))?;
     }
-    write_info(&root, &TemplateInfo {
-        toolkit_dir: toolkit_dir.to_owned(),
-        kernel_version: env!("CARGO_PKG_VERSION").to_owned(),
-        build_env: BTreeMap::new(),
-    })?;
+    write_info(
+        &root,
+        &TemplateInfo {
+            toolkit_dir: toolkit_dir.to_owned(),
+            kernel_version: env!("CARGO_PKG_VERSION").to_owned(),
+            build_env: BTreeMap::new(),
+        },
+    )?;
     Ok(())
 }
 

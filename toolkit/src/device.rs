@@ -101,9 +101,7 @@ pub struct DeviceInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     /// `FIRESIDE_BACKEND` names no backend fireside knows.
-    #[error(
-        "FIRESIDE_BACKEND={0:?} is not a backend: use wgpu or flex, or unset it to let fireside choose"
-    )]
+    #[error("FIRESIDE_BACKEND={0:?} is not a backend: use wgpu or flex, or unset it to let fireside choose")]
     UnknownBackend(String),
     /// `FIRESIDE_ADAPTER` names no adapter wgpu can see.
     #[error(

@@ -566,7 +566,9 @@ pub enum Error {
     /// fireside: cargo began compiling a dependency that the caller's
     /// guard (`CommandContext::guard_dependency_builds`) does not allow,
     /// and was stopped.
-    DependencyRebuild { crate_name: String },
+    DependencyRebuild {
+        crate_name: String,
+    },
 }
 
 impl std::error::Error for Error {}

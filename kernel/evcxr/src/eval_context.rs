@@ -573,7 +573,13 @@ impl EvalContext {
             state = state_before.clone();
             self.resolve_variable_types(&mut state, TypeNaming::AnalyzerOnly)?;
             state_before = state.clone();
-            result = self.run_statements(code_out.clone(), code_info, &mut state, &mut phases, callbacks);
+            result = self.run_statements(
+                code_out.clone(),
+                code_info,
+                &mut state,
+                &mut phases,
+                callbacks,
+            );
         }
         if needs_types_now(&result, &state) || nothing_to_show {
             // The quick way (storing new variables with the types rustc
@@ -684,15 +690,16 @@ impl EvalContext {
         let text_range = TextRange::new(wrapped_offset.into(), wrapped_offset.into());
         let source = pad_code.code_string();
         let (hover_text, hover_markdown) =
-            self.analyzer.call_within(self.analysis_time_limit, move |analyzer| {
-                analyzer.set_source(source)?;
-                let text = analyzer.hover(text_range, false)?;
-                let markdown = analyzer.hover(text_range, true)?;
-                Ok((
-                    text.map(|text| String::from(text.info.markup)),
-                    markdown.map(|markdown| String::from(markdown.info.markup)),
-                ))
-            })?;
+            self.analyzer
+                .call_within(self.analysis_time_limit, move |analyzer| {
+                    analyzer.set_source(source)?;
+                    let text = analyzer.hover(text_range, false)?;
+                    let markdown = analyzer.hover(text_range, true)?;
+                    Ok((
+                        text.map(|text| String::from(text.info.markup)),
+                        markdown.map(|markdown| String::from(markdown.info.markup)),
+                    ))
+                })?;
         match (hover_text, hover_markdown) {
             (Some(data_text), Some(data_markdown)) => Ok((data_text, data_markdown)),
             _ => Ok((
@@ -782,7 +789,11 @@ impl EvalContext {
     }
 
     /// fireside: see `CommandContext::pin_build_environment`.
-    pub(crate) fn pin_build_environment(&mut self, set: Vec<(String, String)>, remove: Vec<String>) {
+    pub(crate) fn pin_build_environment(
+        &mut self,
+        set: Vec<(String, String)>,
+        remove: Vec<String>,
+    ) {
         self.initial_config.pinned_build_env = (set, remove);
         self.committed_state.config.pinned_build_env = self.initial_config.pinned_build_env.clone();
     }
@@ -1060,13 +1071,17 @@ impl EvalContext {
             .stored_variable_states
             .iter()
             .filter(|(name, variable)| {
-                state.variables_in_use.contains(name.as_str()) && variable.named_by_compiler.is_some()
+                state.variables_in_use.contains(name.as_str())
+                    && variable.named_by_compiler.is_some()
             })
             .map(|(name, _)| name.clone())
             .collect();
         for name in &names {
             for context in [&mut *state, &mut self.committed_state] {
-                for variables in [&mut context.variable_states, &mut context.stored_variable_states] {
+                for variables in [
+                    &mut context.variable_states,
+                    &mut context.stored_variable_states,
+                ] {
                     if let Some(variable) = variables.get_mut(name)
                         && let Some(source) = variable.named_by_compiler.take()
                     {
@@ -1333,7 +1348,10 @@ fn errors_concern_compiler_named_types(errors: &[CompilationError], state: &Cont
         .filter(|(name, variable)| {
             state.variables_in_use.contains(name.as_str()) && variable.named_by_compiler.is_some()
         })
-        .flat_map(|(_, variable)| WORD.find_iter(&variable.type_name).map(|word| word.as_str()))
+        .flat_map(|(_, variable)| {
+            WORD.find_iter(&variable.type_name)
+                .map(|word| word.as_str())
+        })
         .collect();
     errors.iter().any(|error| {
         error.is_from_generated_code()

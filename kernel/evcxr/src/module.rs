@@ -647,7 +647,12 @@ fn type_check_args(recorded: &[String], source_file: &Path, out_dir: &Path) -> V
     let mut probe = Vec::new();
     let mut args = recorded.iter();
     while let Some(arg) = args.next() {
-        if arg == "-C" && args.clone().next().is_some_and(|next| next.starts_with("incremental=")) {
+        if arg == "-C"
+            && args
+                .clone()
+                .next()
+                .is_some_and(|next| next.starts_with("incremental="))
+        {
             args.next();
         } else if arg == "--out-dir" {
             args.next();
@@ -681,7 +686,11 @@ pub(crate) fn probe_variable_types(
     const STORE: &str = "fn evcxr_variable_store<T: 'static>(_: T) {}";
     const PROBE: &str = "fn evcxr_variable_store(_: std::marker::PhantomData<()>) {}";
     let start = source.find(STORE)?;
-    let probe_source = format!("{}{PROBE}{}", &source[..start], &source[start + STORE.len()..]);
+    let probe_source = format!(
+        "{}{PROBE}{}",
+        &source[..start],
+        &source[start + STORE.len()..]
+    );
     // Offsets in the probe's source back to `source`'s.
     let shift = |offset: usize| {
         if offset > start {
@@ -708,7 +717,8 @@ pub(crate) fn probe_variable_types(
             .stderr(std::process::Stdio::piped())
             .output()
             .ok()?;
-        let types = types_from_diagnostics(&String::from_utf8_lossy(&output.stderr), source, &shift);
+        let types =
+            types_from_diagnostics(&String::from_utf8_lossy(&output.stderr), source, &shift);
         if !types.is_empty() || !untrimmed {
             return Some(types);
         }
@@ -993,46 +1003,98 @@ mod type_probe_tests {
     fn types_are_read_from_rustc_mismatch_labels() {
         let named = |label: &str| type_from_mismatch_label(label);
         let e = "expected `PhantomData<()>`, found";
-        assert_eq!(named(&format!("{e} `Vec<i32>`")), TypeName::Named("Vec<i32>".into()));
-        assert_eq!(named(&format!("{e} `Vec<{{integer}}>`")), TypeName::Named("Vec<i32>".into()));
-        assert_eq!(named(&format!("{e} integer")), TypeName::Named("i32".into()));
-        assert_eq!(named(&format!("{e} floating-point number")), TypeName::Named("f64".into()));
+        assert_eq!(
+            named(&format!("{e} `Vec<i32>`")),
+            TypeName::Named("Vec<i32>".into())
+        );
+        assert_eq!(
+            named(&format!("{e} `Vec<{{integer}}>`")),
+            TypeName::Named("Vec<i32>".into())
+        );
+        assert_eq!(
+            named(&format!("{e} integer")),
+            TypeName::Named("i32".into())
+        );
+        assert_eq!(
+            named(&format!("{e} floating-point number")),
+            TypeName::Named("f64".into())
+        );
         assert_eq!(named(&format!("{e} closure")), TypeName::Closure);
         assert_eq!(named(&format!("{e} `Foo<...>`")), TypeName::Unknown);
         assert_eq!(named(&format!("{e} fn item")), TypeName::Unknown);
-        assert_eq!(named("arguments to this function are incorrect"), TypeName::Unknown);
+        assert_eq!(
+            named("arguments to this function are incorrect"),
+            TypeName::Unknown
+        );
     }
 
     #[test]
     fn full_paths_are_read_from_rustc_mismatch_notes() {
         let named = |found: &str| {
-            type_from_mismatch_note(&format!("expected struct `std::marker::PhantomData<()>`\n   found {found}"))
+            type_from_mismatch_note(&format!(
+                "expected struct `std::marker::PhantomData<()>`\n   found {found}"
+            ))
         };
         assert_eq!(
             named("struct `std::collections::HashMap<i32, {float}>`"),
             TypeName::Named("std::collections::HashMap<i32, f64>".into())
         );
-        assert_eq!(named("tuple `(u8, std::string::String)`"), TypeName::Named("(u8, std::string::String)".into()));
-        assert_eq!(named("closure `{closure@src/lib.rs:3:9: 3:12}`"), TypeName::Closure);
-        assert_eq!(type_from_mismatch_note("function defined here"), TypeName::Unknown);
+        assert_eq!(
+            named("tuple `(u8, std::string::String)`"),
+            TypeName::Named("(u8, std::string::String)".into())
+        );
+        assert_eq!(
+            named("closure `{closure@src/lib.rs:3:9: 3:12}`"),
+            TypeName::Closure
+        );
+        assert_eq!(
+            type_from_mismatch_note("function defined here"),
+            TypeName::Unknown
+        );
     }
 
     #[test]
     fn the_type_check_replaces_source_emit_output_and_drops_incremental() {
         let recorded: Vec<String> = [
-            "--crate-name", "ctx", "--edition=2024", "src/lib.rs", "--crate-type", "cdylib",
-            "--emit=dep-info,link", "-C", "opt-level=0", "-C", "incremental=/k/target/incremental",
-            "--out-dir", "/k/target/deps", "--extern", "fireside=/k/libfireside.so",
+            "--crate-name",
+            "ctx",
+            "--edition=2024",
+            "src/lib.rs",
+            "--crate-type",
+            "cdylib",
+            "--emit=dep-info,link",
+            "-C",
+            "opt-level=0",
+            "-C",
+            "incremental=/k/target/incremental",
+            "--out-dir",
+            "/k/target/deps",
+            "--extern",
+            "fireside=/k/libfireside.so",
         ]
         .map(String::from)
         .to_vec();
-        let args = type_check_args(&recorded, Path::new("/k/type-probe/lib.rs"), Path::new("/k/type-probe"));
+        let args = type_check_args(
+            &recorded,
+            Path::new("/k/type-probe/lib.rs"),
+            Path::new("/k/type-probe"),
+        );
         let args: Vec<&str> = args.iter().map(|arg| arg.to_str().unwrap()).collect();
         assert_eq!(
             args,
             [
-                "--crate-name", "ctx", "--edition=2024", "/k/type-probe/lib.rs", "--crate-type", "cdylib",
-                "--emit=metadata", "-C", "opt-level=0", "--out-dir", "/k/type-probe", "--extern",
+                "--crate-name",
+                "ctx",
+                "--edition=2024",
+                "/k/type-probe/lib.rs",
+                "--crate-type",
+                "cdylib",
+                "--emit=metadata",
+                "-C",
+                "opt-level=0",
+                "--out-dir",
+                "/k/type-probe",
+                "--extern",
                 "fireside=/k/libfireside.so",
             ]
         );
@@ -1045,12 +1107,18 @@ mod dependency_guard_tests {
 
     #[test]
     fn compiling_lines_name_the_package_but_not_the_cell_crate() {
-        assert_eq!(compiling_package(b"   Compiling burn-core v0.22.1"), Some("burn-core".to_owned()));
+        assert_eq!(
+            compiling_package(b"   Compiling burn-core v0.22.1"),
+            Some("burn-core".to_owned())
+        );
         assert_eq!(
             compiling_package(b"   Compiling fireside v0.1.0 (/src/toolkit)"),
             Some("fireside".to_owned())
         );
-        assert_eq!(compiling_package(b"   Compiling ctx v1.0.0 (/k/cell)"), None);
+        assert_eq!(
+            compiling_package(b"   Compiling ctx v1.0.0 (/k/cell)"),
+            None
+        );
         assert_eq!(compiling_package(b"    Finished `dev` profile"), None);
     }
 }

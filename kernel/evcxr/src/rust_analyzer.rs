@@ -762,7 +762,9 @@ impl AnalysisThread {
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(anyhow!(AnalysisNotReady)),
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                 self.timed_job_pending.store(false, Ordering::SeqCst);
-                Err(anyhow!("code analysis failed on this code (rust-analyzer panicked)"))
+                Err(anyhow!(
+                    "code analysis failed on this code (rust-analyzer panicked)"
+                ))
             }
         }
     }
