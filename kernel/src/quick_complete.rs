@@ -140,11 +140,13 @@ fn exported_names(source: &str) -> Vec<String> {
                 Some(rename) => rename.name().map(|name| name.text().to_string()),
                 None => leaf.path().and_then(|path| {
                     let segment = path.segment()?;
-                    if segment.self_token().is_some() {
-                        path.qualifier()?.segment().map(|s| s.to_string())
-                    } else {
-                        Some(segment.to_string())
+                    if segment.self_token().is_none() {
+                        return Some(segment.to_string());
                     }
+                    // `a::b::{self, ..}` names `b`: the enclosing tree's last segment.
+                    let list = leaf.syntax().parent()?;
+                    let enclosing = ast::UseTree::cast(list.parent()?)?;
+                    enclosing.path()?.segment().map(|s| s.to_string())
                 }),
             };
             if let Some(name) = name.filter(|name| name != "_") {
