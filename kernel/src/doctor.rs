@@ -115,13 +115,17 @@ fn vulkan_driver(report: &mut Report) {
 fn device(report: &mut Report, data_dir: &Path) {
     let mut private = PrivateDir::plan(data_dir);
     // SAFETY: doctor is single-threaded until evcxr starts below.
-    unsafe { crate::set_kernel_env(&private) };
+    unsafe {
+        crate::build_env::apply_locations(&crate::template::installed_build_env(data_dir));
+        crate::set_kernel_env(&private);
+    }
     if let Err(error) = private.create(data_dir) {
         report.problem(&error.to_string(), "run `fireside install`");
         return;
     }
     let result = (|| -> Result<String, String> {
         let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| e.to_string())?;
+        crate::evaluator::use_the_template_as_built(&mut context, data_dir);
         // evcxr waits until someone has read a cell's output: collect it on the side.
         let (lines_tx, lines_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -131,7 +135,10 @@ fn device(report: &mut Report, data_dir: &Path) {
         });
         std::thread::spawn(move || outputs.stderr.iter().for_each(drop));
         let preload = private.preload_code().map_err(|e| e.to_string())?;
-        context.execute(&preload).map_err(|e| e.to_string())?;
+        context.execute(&preload).map_err(|error| match error {
+            evcxr::Error::DependencyRebuild { crate_name } => crate::evaluator::stale_template(&crate_name),
+            error => error.to_string(),
+        })?;
         context.execute("println!(\"{}\", fireside::device::describe());").map_err(|e| e.to_string())?;
         Ok(lines_rx.try_iter().collect::<Vec<_>>().join("\n"))
     })();

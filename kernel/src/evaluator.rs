@@ -143,10 +143,7 @@ impl Evaluator {
             CommandContext::new().map_err(|error| format!("evcxr could not start: {error}"))?;
         eprintln!("fireside: evcxr started at {:.2} s", started.elapsed().as_secs_f64());
         context.set_analysis_time_limit(Some(ANALYSIS_WAIT));
-        let (set, remove) = build_env::changes(&installed_build_env(&self.setup.data_dir), std::env::vars());
-        context.pin_build_environment(set, remove);
-        // burn and the rest are prebuilt in the template: never compile them here.
-        context.guard_dependency_builds(TOOLKIT_PACKAGES);
+        use_the_template_as_built(&mut context, &self.setup.data_dir);
         let events = CellEvents::default();
         self.forwarders = Some(Forwarders::spawn(outputs, self.setup.outbox.clone(), events));
         match context.execute(&preload) {
@@ -524,8 +521,17 @@ impl Evaluator {
     }
 }
 
+/// Makes evcxr build cells as the template was built: cargo sees the
+/// recorded build environment, and may compile only the toolkit (burn and
+/// the rest are prebuilt; compiling them here would take 20 minutes).
+pub fn use_the_template_as_built(context: &mut CommandContext, data_dir: &std::path::Path) {
+    let (set, remove) = build_env::changes(&installed_build_env(data_dir), std::env::vars());
+    context.pin_build_environment(set, remove);
+    context.guard_dependency_builds(TOOLKIT_PACKAGES);
+}
+
 /// What a kernel says when cargo began compiling a prebuilt dependency.
-fn stale_template(crate_name: &str) -> String {
+pub fn stale_template(crate_name: &str) -> String {
     format!(
         "The kernel's prebuilt toolkit is out of date: cargo began compiling `{crate_name}`, which \
          `fireside install` prebuilds (compiling burn in each kernel takes 20 minutes or more), \
