@@ -225,7 +225,7 @@ fn seed_target(seed: &Path, target: &Path) -> Result<(), TemplateError> {
         for kind in ["deps", "build", ".fingerprint"] {
             let from = seed.join(&profile_dir).join(kind);
             if from.is_dir() {
-                copy_tree(&from, &target.join(&profile_dir).join(kind), &|_| false)?;
+                copy_tree(&from, &target.join(&profile_dir).join(kind), &|_| false, &is_shared_artifact)?;
             }
         }
     }
@@ -242,15 +242,16 @@ fn copy_keeping_mtime(source: &Path, dest: &Path) -> Result<(), TemplateError> {
         .map_err(io_error("setting the time of", dest))
 }
 
-/// Whether a file of a build directory is a compiled library of a
-/// dependency, which rustc and the linker replace (never rewrite in place)
-/// and so can be shared as a hard link. cargo's fingerprints, dep-info
-/// files, build-script outputs and the cell crate's own files are rewritten
-/// in place and must be copied.
+/// Whether a file of a build directory can be shared as a hard link: what
+/// rustc and the linker write in `deps/` (libraries, metadata, executables:
+/// replaced by a new file on a rebuild, never rewritten in place; rustc's
+/// raw dep-info there is rewritten, but cargo does not read it back) and
+/// compiled build scripts. cargo's fingerprints, the build scripts' outputs
+/// and the cell crate's own files are rewritten in place and are copied.
 fn is_shared_artifact(path: &Path) -> bool {
     let in_deps = path.parent().and_then(Path::file_name).is_some_and(|dir| dir == "deps");
-    let is_library =
-        path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "rlib" | "rmeta" | "so" | "a"));
+    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let is_build_script = name == "build-script-build" || name.starts_with("build_script_build-");
     let belongs_to_cell = path.iter().any(|part| {
         let part = part.to_string_lossy();
         part.starts_with("ctx-")
@@ -258,7 +259,27 @@ fn is_shared_artifact(path: &Path) -> bool {
             || part.starts_with("code_")
             || part == "incremental"
     });
-    in_deps && is_library && !belongs_to_cell
+    (in_deps || is_build_script) && !belongs_to_cell
+}
+
+/// Whether a file of the template can be shared with a kernel's copy: the
+/// compiled artifacts, and also cargo's fingerprints of every package that a
+/// kernel's cargo never compiles (the guard allows only the toolkit, whose
+/// fingerprints, like the cell crate's, are copied). Fewer copies make a
+/// kernel's directory ready sooner.
+fn is_shared_with_kernels(path: &Path) -> bool {
+    let fingerprint_of = |prefix: &str| {
+        path.iter().any(|part| {
+            part.to_str().is_some_and(|part| {
+                part.strip_prefix(prefix).is_some_and(|rest| {
+                    rest.starts_with('-') && rest[1..].chars().all(|c| c.is_ascii_hexdigit())
+                })
+            })
+        })
+    };
+    let in_fingerprints = path.iter().any(|part| part == ".fingerprint");
+    let compiled_by_kernels = TOOLKIT_PACKAGES.iter().chain(&["ctx"]).any(|name| fingerprint_of(name));
+    is_shared_artifact(path) || (in_fingerprints && !compiled_by_kernels)
 }
 
 /// A kernel's own copy of the template, removed when the kernel exits.
@@ -307,7 +328,7 @@ impl PrivateDir {
             .map_err(io_error("writing", &self.root))?;
         remove_stale_kernel_dirs(&data_dir.join("kernels"));
         let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
-        copy_tree(&template, &self.root, &skip_incremental)?;
+        copy_tree(&template, &self.root, &skip_incremental, &is_shared_with_kernels)?;
         Ok(())
     }
 
@@ -333,10 +354,15 @@ impl Drop for PrivateDir {
     }
 }
 
-/// Copies a tree without the paths `skip` accepts, sharing compiled
-/// libraries as hard links (`is_shared_artifact`) and copying the rest with
-/// their modification times, which cargo compares.
-fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<(), TemplateError> {
+/// Copies a tree without the paths `skip` accepts, sharing the files
+/// `share` accepts as hard links and copying the rest with their
+/// modification times, which cargo compares.
+fn copy_tree(
+    from: &Path,
+    to: &Path,
+    skip: &dyn Fn(&Path) -> bool,
+    share: &dyn Fn(&Path) -> bool,
+) -> Result<(), TemplateError> {
     fs::create_dir_all(to).map_err(io_error("creating", to))?;
     for entry in fs::read_dir(from).map_err(io_error("reading", from))? {
         let entry = entry.map_err(io_error("reading", from))?;
@@ -347,9 +373,9 @@ fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<(),
         let dest = to.join(entry.file_name());
         let kind = entry.file_type().map_err(io_error("reading", &source))?;
         if kind.is_dir() {
-            copy_tree(&source, &dest, skip)?;
+            copy_tree(&source, &dest, skip, share)?;
         } else if kind.is_file() {
-            if is_shared_artifact(&source) && fs::hard_link(&source, &dest).is_ok() {
+            if share(&source) && fs::hard_link(&source, &dest).is_ok() {
                 continue;
             }
             copy_keeping_mtime(&source, &dest)?;
@@ -398,15 +424,28 @@ mod tests {
         assert!(is_shared_artifact(&debug.join("deps/libburn-0123.rlib")));
         assert!(is_shared_artifact(&debug.join("deps/libburn-0123.rmeta")));
         assert!(is_shared_artifact(&debug.join("deps/libfireside-0123.so")));
+        assert!(is_shared_artifact(&debug.join("deps/fireside-0123")));
         // cargo rewrites these in place: shared, a later build would change the template.
         assert!(!is_shared_artifact(&debug.join(".fingerprint/burn-0123/lib-burn")));
-        assert!(!is_shared_artifact(&debug.join("deps/burn-0123.d")));
+        assert!(is_shared_artifact(&debug.join("build/stdx-0123/build-script-build")));
         assert!(!is_shared_artifact(&debug.join("build/stdx-0123/output")));
         assert!(!is_shared_artifact(&debug.join("deps/libctx.so")));
         assert!(!is_shared_artifact(&debug.join("deps/code_3.so")));
         assert!(!is_shared_artifact(&debug.join(".fingerprint/ctx-99/lib-ctx")));
         assert!(!is_shared_artifact(&debug.join(".cargo-lock")));
         assert!(!is_shared_artifact(Path::new("/t/cell/Cargo.toml")));
+    }
+
+    #[test]
+    fn kernels_share_the_fingerprints_of_what_they_never_compile() {
+        let fingerprints = Path::new("/t/cell/target/x86_64-unknown-linux-gnu/debug/.fingerprint");
+        assert!(is_shared_with_kernels(&fingerprints.join("burn-core-0123abcd/lib-burn_core")));
+        assert!(!is_shared_with_kernels(&fingerprints.join("fireside-0123abcd/lib-fireside")));
+        assert!(!is_shared_with_kernels(
+            &fingerprints.join("fireside-datasets-0123abcd/lib-fireside_datasets")
+        ));
+        assert!(!is_shared_with_kernels(&fingerprints.join("ctx-0123abcd/lib-ctx")));
+        assert!(!is_shared_with_kernels(Path::new("/t/cell/target/debug/build/libc-0123/output")));
     }
 
     #[test]
