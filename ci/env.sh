@@ -33,3 +33,8 @@ needs_network() {
     return 1
   fi
 }
+
+# Every crate of Cargo.lock, for every platform: the build downloads only
+# this machine's, but the kernel's cell template is resolved offline by
+# `cargo metadata`, which reads every platform's.
+fetch_crates() { needs_network "cargo fetch (crates.io)" cargo fetch --locked; }

@@ -6,7 +6,7 @@ use crate::child_output::{CellEvents, Forwarders};
 use crate::compile_errors;
 use crate::history::History;
 use crate::interrupt::{CellInterrupt, GRACE, Interrupter};
-use crate::quick_complete::{ANALYSIS_WAIT, QuickNames};
+use crate::quick_complete::{ANALYSIS_WAIT, INSPECTION_WAIT, QuickNames};
 use crate::server::Outbox;
 use crate::template::{PrivateDir, TOOLKIT_PACKAGES, installed_build_env};
 use crate::wire::Message;
@@ -142,7 +142,6 @@ impl Evaluator {
         let (mut context, outputs) =
             CommandContext::new().map_err(|error| format!("evcxr could not start: {error}"))?;
         eprintln!("fireside: evcxr started at {:.2} s", started.elapsed().as_secs_f64());
-        context.set_analysis_time_limit(Some(ANALYSIS_WAIT));
         use_the_template_as_built(&mut context, &self.setup.data_dir);
         let events = CellEvents::default();
         self.forwarders = Some(Forwarders::spawn(outputs, self.setup.outbox.clone(), events));
@@ -469,6 +468,7 @@ impl Evaluator {
             let byte_pos = char_to_byte(&request.code, request.cursor_pos);
             reply.cursor_start = request.cursor_pos;
             reply.cursor_end = request.cursor_pos;
+            context.set_analysis_time_limit(Some(ANALYSIS_WAIT));
             match context.completions(&request.code, byte_pos) {
                 Ok(completions) => {
                     reply.cursor_start = byte_to_char(&request.code, completions.start_offset);
@@ -502,6 +502,7 @@ impl Evaluator {
         if let (Ok(request), Ok(context)) =
             (serde_json::from_value::<InspectRequest>(message.content.clone()), &mut self.context)
         {
+            context.set_analysis_time_limit(Some(INSPECTION_WAIT));
             let end = end_of_identifier(&request.code, char_to_byte(&request.code, request.cursor_pos));
             if end > 0
                 && let Ok((plain, html)) = context.hover_at(&request.code, end)

@@ -12,9 +12,13 @@ use ra_ap_syntax::{AstNode, Edition, SourceFile};
 use std::path::Path;
 use std::time::Duration;
 
-/// How long a completion or inspection waits for rust-analyzer, so that the
-/// reply comes within a second.
+/// How long a completion waits for rust-analyzer, so that the reply comes
+/// within a second (JupyterLab asks as the user types).
 pub const ANALYSIS_WAIT: Duration = Duration::from_millis(700);
+
+/// How long an inspection (Shift+Tab: asked for, not sent while typing)
+/// waits: a warm analysis can take a few seconds for an item's first docs.
+pub const INSPECTION_WAIT: Duration = Duration::from_secs(10);
 
 const RUST_NAMES: &[&str] = &[
     "as",

@@ -242,12 +242,16 @@ fn copy_keeping_mtime(source: &Path, dest: &Path) -> Result<(), TemplateError> {
         .map_err(io_error("setting the time of", dest))
 }
 
-/// Whether a file of a build directory can be shared as a hard link: what
+/// Whether a file of a build directory can be shared as a hard link (by the
+/// template with the workspace build, and by each kernel with the template): what
 /// rustc and the linker write in `deps/` (libraries, metadata, executables:
 /// replaced by a new file on a rebuild, never rewritten in place; rustc's
 /// raw dep-info there is rewritten, but cargo does not read it back) and
 /// compiled build scripts. cargo's fingerprints, the build scripts' outputs
-/// and the cell crate's own files are rewritten in place and are copied.
+/// and the cell crate's own files are rewritten in place and are copied:
+/// cargo even empties the fingerprint of every unit it finds dirty before it
+/// compiles anything, so a shared fingerprint would let one kernel whose
+/// build is stale spoil the template for all.
 fn is_shared_artifact(path: &Path) -> bool {
     let in_deps = path.parent().and_then(Path::file_name).is_some_and(|dir| dir == "deps");
     let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
@@ -260,26 +264,6 @@ fn is_shared_artifact(path: &Path) -> bool {
             || part == "incremental"
     });
     (in_deps || is_build_script) && !belongs_to_cell
-}
-
-/// Whether a file of the template can be shared with a kernel's copy: the
-/// compiled artifacts, and also cargo's fingerprints of every package that a
-/// kernel's cargo never compiles (the guard allows only the toolkit, whose
-/// fingerprints, like the cell crate's, are copied). Fewer copies make a
-/// kernel's directory ready sooner.
-fn is_shared_with_kernels(path: &Path) -> bool {
-    let fingerprint_of = |prefix: &str| {
-        path.iter().any(|part| {
-            part.to_str().is_some_and(|part| {
-                part.strip_prefix(prefix).is_some_and(|rest| {
-                    rest.starts_with('-') && rest[1..].chars().all(|c| c.is_ascii_hexdigit())
-                })
-            })
-        })
-    };
-    let in_fingerprints = path.iter().any(|part| part == ".fingerprint");
-    let compiled_by_kernels = TOOLKIT_PACKAGES.iter().chain(&["ctx"]).any(|name| fingerprint_of(name));
-    is_shared_artifact(path) || (in_fingerprints && !compiled_by_kernels)
 }
 
 /// A kernel's own copy of the template, removed when the kernel exits.
@@ -328,7 +312,7 @@ impl PrivateDir {
             .map_err(io_error("writing", &self.root))?;
         remove_stale_kernel_dirs(&data_dir.join("kernels"));
         let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
-        copy_tree(&template, &self.root, &skip_incremental, &is_shared_with_kernels)?;
+        copy_tree(&template, &self.root, &skip_incremental, &is_shared_artifact)?;
         Ok(())
     }
 
@@ -434,18 +418,6 @@ mod tests {
         assert!(!is_shared_artifact(&debug.join(".fingerprint/ctx-99/lib-ctx")));
         assert!(!is_shared_artifact(&debug.join(".cargo-lock")));
         assert!(!is_shared_artifact(Path::new("/t/cell/Cargo.toml")));
-    }
-
-    #[test]
-    fn kernels_share_the_fingerprints_of_what_they_never_compile() {
-        let fingerprints = Path::new("/t/cell/target/x86_64-unknown-linux-gnu/debug/.fingerprint");
-        assert!(is_shared_with_kernels(&fingerprints.join("burn-core-0123abcd/lib-burn_core")));
-        assert!(!is_shared_with_kernels(&fingerprints.join("fireside-0123abcd/lib-fireside")));
-        assert!(!is_shared_with_kernels(
-            &fingerprints.join("fireside-datasets-0123abcd/lib-fireside_datasets")
-        ));
-        assert!(!is_shared_with_kernels(&fingerprints.join("ctx-0123abcd/lib-ctx")));
-        assert!(!is_shared_with_kernels(Path::new("/t/cell/target/debug/build/libc-0123/output")));
     }
 
     #[test]

@@ -100,6 +100,25 @@ def test_the_template_resolves_offline_with_only_what_the_setup_fetched(tmp_path
     assert {"fireside", "burn", "wgpu"} <= resolved
 
 
+def test_a_download_that_fails_names_its_step_and_the_fix(tmp_path):
+    """The set-up's cargo fetch on a machine without the network (an empty
+    cargo home, cargo told it is offline) says which step needed the
+    network and what to do, not only cargo's own error."""
+    env = {k: v for k, v in os.environ.items() if k != "CARGO_HOME"}
+    env.update(CARGO_HOME=str(tmp_path), CARGO_NET_OFFLINE="true")
+    result = subprocess.run(
+        ["bash", "-c", "source ci/env.sh && fetch_crates"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert 'the step "cargo fetch (crates.io)" needs the network' in result.stderr, result.stderr[-2000:]
+    assert "run the same command again" in result.stderr
+
+
 def test_a_kernel_in_another_environment_reuses_the_template(tmp_path):
     """JupyterHub, JupyterLab and CI start kernels with their own
     environment. Variables that cargo tracks must not make a kernel
@@ -128,10 +147,19 @@ def test_a_kernel_in_another_environment_reuses_the_template(tmp_path):
         stop(km, kc)
 
 
-def linked_copy(source: Path, target: Path):
-    """A copy of a directory tree made of hard links (the files are not
-    changed through it: cargo and rustc replace what they write)."""
-    shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+def template_copy(source: Path, target: Path):
+    """A copy of a template that shares compiled artifacts as hard links
+    (rustc replaces those) and copies cargo's bookkeeping, which cargo
+    rewrites in place: it empties the fingerprints of every unit it finds
+    dirty, which would spoil the installed template through a link."""
+
+    def copy(src, dst):
+        if "/deps/" in src:
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=copy, symlinks=True)
 
 
 def test_a_stale_template_is_reported_and_never_rebuilt(tmp_path):
@@ -140,7 +168,7 @@ def test_a_stale_template_is_reported_and_never_rebuilt(tmp_path):
     the first cell, what happened and how to fix it."""
     data_dir = tmp_path / "fireside"
     data_dir.mkdir()
-    linked_copy(TEMPLATE, data_dir / "template")
+    template_copy(TEMPLATE, data_dir / "template")
     fingerprints = sorted((data_dir / "template").glob("cell/target/*/debug/.fingerprint/burn-tensor-*"))
     assert fingerprints, "the template has burn-tensor's fingerprint"
     for fingerprint in fingerprints:
