@@ -32,7 +32,7 @@
 //! again behind the user's back, so the kernel stops and says what to do.
 
 use crate::build_env;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -176,7 +176,8 @@ pub fn build(data_dir: &Path, toolkit_dir: &Path, seed: Option<&Path>) -> anyhow
         fs::copy(&lock, root.join("Cargo.lock")).map_err(io_error("copying", &lock))?;
     }
     if let Some(seed) = seed {
-        seed_target(seed, &cell.join("target"))?;
+        let packages = template_packages(&root);
+        seed_target(seed, &cell.join("target"), packages.as_ref())?;
     }
     write_info(
         &root,
@@ -219,17 +220,51 @@ pub fn installed_build_env(data_dir: &Path) -> BTreeMap<String, Option<String>> 
 }
 
 /// Seeds the template's build directory from a cargo target directory, for
-/// the host profile and the explicit-target profile.
-fn seed_target(seed: &Path, target: &Path) -> Result<(), TemplateError> {
+/// the host profile and the explicit-target profile. With `packages`, the
+/// bookkeeping (`.fingerprint/`, `build/`) of other packages (the kernel's,
+/// rust-analyzer's) is left out: every kernel copies the template's, so
+/// fewer files make a kernel start sooner.
+fn seed_target(seed: &Path, target: &Path, packages: Option<&BTreeSet<String>>) -> Result<(), TemplateError> {
+    let unwanted = |path: &Path| {
+        let in_bookkeeping = path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|dir| dir == ".fingerprint" || dir == "build");
+        let package = path.file_name().and_then(|name| name.to_str()).and_then(|name| name.rsplit_once('-'));
+        match (packages, package) {
+            (Some(packages), Some((package, _hash))) if in_bookkeeping => !packages.contains(package),
+            _ => false,
+        }
+    };
     for profile_dir in [PathBuf::from("debug"), PathBuf::from(crate::HOST_TRIPLE).join("debug")] {
         for kind in ["deps", "build", ".fingerprint"] {
             let from = seed.join(&profile_dir).join(kind);
             if from.is_dir() {
-                copy_tree(&from, &target.join(&profile_dir).join(kind), &|_| false, &is_shared_artifact)?;
+                copy_tree(&from, &target.join(&profile_dir).join(kind), &unwanted, &is_shared_artifact)?;
             }
         }
     }
     Ok(())
+}
+
+/// The packages the template's cells are built from, on this machine
+/// (`cargo metadata`, offline: the set-up fetched them). `None` if cargo
+/// cannot say, and then nothing is left out.
+fn template_packages(root: &Path) -> Option<BTreeSet<String>> {
+    let output = std::process::Command::new("cargo")
+        .args(["metadata", "--offline", "--format-version", "1", "--filter-platform", crate::HOST_TRIPLE])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .ok()?;
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let packages: BTreeSet<String> = metadata["packages"]
+        .as_array()?
+        .iter()
+        .filter_map(|package| package["name"].as_str().map(str::to_owned))
+        .collect();
+    (output.status.success() && packages.contains("burn")).then_some(packages)
 }
 
 fn copy_keeping_mtime(source: &Path, dest: &Path) -> Result<(), TemplateError> {
@@ -310,9 +345,12 @@ impl PrivateDir {
         self.created = true;
         fs::write(self.root.join("pid"), std::process::id().to_string())
             .map_err(io_error("writing", &self.root))?;
-        remove_stale_kernel_dirs(&data_dir.join("kernels"));
         let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
         copy_tree(&template, &self.root, &skip_incremental, &is_shared_artifact)?;
+        // Removing a killed kernel's directory (thousands of files) takes
+        // seconds: not on the way to this kernel's first cell.
+        let kernels = data_dir.join("kernels");
+        std::thread::spawn(move || remove_stale_kernel_dirs(&kernels));
         Ok(())
     }
 
