@@ -150,6 +150,7 @@ impl Evaluator {
             Err(evcxr::Error::DependencyRebuild { crate_name }) => return Err(stale_template(&crate_name)),
             Err(error) => return Err(format!("loading the fireside toolkit failed: {error}")),
         }
+        crate::template::remove_stale_kernel_dirs_later(&self.setup.data_dir);
         let compiled = context.take_compiled_dependencies();
         if !compiled.is_empty() {
             self.startup_notice = Some(format!(

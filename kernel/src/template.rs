@@ -347,10 +347,6 @@ impl PrivateDir {
             .map_err(io_error("writing", &self.root))?;
         let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
         copy_tree(&template, &self.root, &skip_incremental, &is_shared_artifact)?;
-        // Removing a killed kernel's directory (thousands of files) takes
-        // seconds: not on the way to this kernel's first cell.
-        let kernels = data_dir.join("kernels");
-        std::thread::spawn(move || remove_stale_kernel_dirs(&kernels));
         Ok(())
     }
 
@@ -404,6 +400,15 @@ fn copy_tree(
         }
     }
     Ok(())
+}
+
+/// Removes, on a thread of its own, the directories of kernels whose
+/// process is gone. Called once the toolkit is loaded: removing a killed
+/// kernel's directory (thousands of files) takes seconds of disk work that
+/// must not compete with this kernel's own copy of the template.
+pub fn remove_stale_kernel_dirs_later(data_dir: &Path) {
+    let kernels = data_dir.join("kernels");
+    std::thread::spawn(move || remove_stale_kernel_dirs(&kernels));
 }
 
 /// Removes the directories of kernels whose process is gone (killed

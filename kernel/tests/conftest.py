@@ -79,6 +79,10 @@ def run(kc, code: str, timeout: float = CELL_TIMEOUT, on_message=None, **kwargs)
 def new_kernel():
     km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=60)
     warm = run(kc, "1", timeout=FIRST_CELL_TIMEOUT)
+    if warm.status != "ok":
+        # Not left running (with its rust-analyzer in memory) behind a failure.
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
     assert warm.status == "ok", warm.reply["content"]
     return km, kc
 
