@@ -141,8 +141,11 @@ def test_a_kernel_in_another_environment_reuses_the_template(tmp_path):
         took = time.monotonic() - started
         assert first.status == "ok", first
         assert first.result_text == "16"
-        # Measured 2-3 s; a rebuild of burn would take many minutes.
-        assert took < 5, f"the first toolkit cell took {took:.1f} s: the template was rebuilt ({first.stderr[-500:]})"
+        # Measured 2.4-3.3 s on an idle machine and up to 5.3 s inside CI's test
+        # run (copying the template's bookkeeping is slower there); a rebuild
+        # of burn would take over 20 minutes, and the guard would stop it
+        # with an error.
+        assert took < 10, f"the first toolkit cell took {took:.1f} s: the template was rebuilt ({first.stderr[-500:]})"
     finally:
         stop(km, kc)
 
