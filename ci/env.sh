@@ -38,3 +38,37 @@ needs_network() {
 # this machine's, but the kernel's cell template is resolved offline by
 # `cargo metadata`, which reads every platform's.
 fetch_crates() { needs_network "cargo fetch (crates.io)" cargo fetch --locked; }
+
+# burn's GPU backend (the toolkit's `gpu` feature) is built only where there
+# is a GPU: it is half of the toolkit's build, for a backend that a machine
+# without a GPU never runs. FIRESIDE_GPU=1 or 0 decides instead of looking.
+wants_gpu() {
+  case "${FIRESIDE_GPU:-}" in
+    1|yes|true) return 0 ;;
+    0|no|false) return 1 ;;
+  esac
+  # NVIDIA's driver, a Linux DRM render node (AMD, Intel), WSL's GPU, a Mac.
+  [ -e /dev/nvidia0 ] || [ -e /dev/dxg ] || compgen -G '/dev/dri/renderD*' >/dev/null || [ "$(uname)" = Darwin ]
+}
+
+# Where the toolkit with its GPU backend is built: the build directory
+# itself where the set-up builds it so, else one beside it (ci/test's check
+# of the GPU code, ci/bench-train --gpu).
+gpu_target_dir() { if wants_gpu; then echo "$CARGO_TARGET_DIR"; else echo "${CARGO_TARGET_DIR%/}-gpu"; fi; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+
+# burn's wgpu backend needs a Vulkan loader and driver: the GPU's own, or
+# Mesa's software one (lavapipe), with which ci/test checks the GPU code.
+ensure_vulkan_driver() {
+  if ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' && compgen -G '/usr/share/vulkan/icd.d/*.json' >/dev/null; then
+    echo "a Vulkan driver is present: $(cd /usr/share/vulkan/icd.d && echo *.json)"
+  elif command -v apt-get >/dev/null; then
+    echo "no Vulkan driver: installing Mesa's software one (lavapipe) so that the wgpu backend can run"
+    needs_network "system packages (Debian's archive)" as_root apt-get update -qq \
+      && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers libvulkan1 \
+      || echo "warning: could not install mesa-vulkan-drivers; fireside will compute on the CPU only"
+  else
+    echo "warning: no apt-get; install a Vulkan driver yourself to use the wgpu backend"
+  fi
+}

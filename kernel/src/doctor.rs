@@ -72,8 +72,8 @@ pub fn doctor(prefix: InstallLocation) -> anyhow::Result<bool> {
             "run `fireside install`",
         );
     }
-    vulkan_driver(&mut report);
     if template_ok {
+        backends(&mut report, &data_dir);
         device(&mut report, &data_dir);
     }
 
@@ -86,6 +86,23 @@ pub fn doctor(prefix: InstallLocation) -> anyhow::Result<bool> {
             println!("  - {problem}");
         }
         Ok(false)
+    }
+}
+
+/// Which backends the installed toolkit has, and what the GPU one needs.
+fn backends(report: &mut Report, data_dir: &Path) {
+    let features = crate::template::installed_toolkit_features(data_dir);
+    if features.iter().any(|feature| feature == crate::template::GPU_FEATURE) {
+        report.line("backends", "wgpu (GPU) and flex (CPU)");
+        vulkan_driver(report);
+    } else {
+        report.line("backends", "flex (CPU); built without the GPU backend");
+        if let Some(device) = gpu_device_file() {
+            report.problem(
+                &format!("this machine has a GPU ({device}), but fireside was built without its GPU backend"),
+                "run `FIRESIDE_GPU=1 bash ci/setup` (it builds burn's wgpu backend and installs again)",
+            );
+        }
     }
 }
 
@@ -111,6 +128,22 @@ fn vulkan_driver(report: &mut Report) {
     }
 }
 
+/// A device file of a GPU driver: NVIDIA's, a DRM render node (AMD, Intel),
+/// WSL's. The same test as `wants_gpu` in ci/env.sh.
+fn gpu_device_file() -> Option<String> {
+    let render_nodes =
+        std::fs::read_dir("/dev/dri").into_iter().flatten().flatten().map(|entry| entry.path());
+    ["/dev/nvidia0", "/dev/dxg"]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .chain(
+            render_nodes
+                .filter(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("renderD"))),
+        )
+        .find(|path| path.exists())
+        .map(|path| path.display().to_string())
+}
+
 /// Asks the toolkit, in a real evaluation process, which device it picked.
 fn device(report: &mut Report, data_dir: &Path) {
     let mut private = PrivateDir::plan(data_dir);
@@ -125,7 +158,7 @@ fn device(report: &mut Report, data_dir: &Path) {
     }
     let result = (|| -> Result<String, String> {
         let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| e.to_string())?;
-        crate::evaluator::use_the_template_as_built(&mut context, data_dir);
+        crate::template::use_the_template_as_built(&mut context, data_dir);
         // evcxr waits until someone has read a cell's output: collect it on the side.
         let (lines_tx, lines_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -136,7 +169,7 @@ fn device(report: &mut Report, data_dir: &Path) {
         std::thread::spawn(move || outputs.stderr.iter().for_each(drop));
         let preload = private.preload_code().map_err(|e| e.to_string())?;
         context.execute(&preload).map_err(|error| match error {
-            evcxr::Error::DependencyRebuild { crate_name } => crate::evaluator::stale_template(&crate_name),
+            evcxr::Error::DependencyRebuild { crate_name } => crate::template::stale_template(&crate_name),
             error => error.to_string(),
         })?;
         context.execute("println!(\"{}\", fireside::device::describe());").map_err(|e| e.to_string())?;

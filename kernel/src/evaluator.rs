@@ -1,14 +1,13 @@
 //! The evaluator thread: owns evcxr's `CommandContext`, loads the toolkit in
 //! the background when the kernel starts, and runs cells one at a time.
 
-use crate::build_env;
 use crate::child_output::{CellEvents, Forwarders};
 use crate::compile_errors;
 use crate::history::History;
 use crate::interrupt::{CellInterrupt, GRACE, Interrupter};
 use crate::quick_complete::{ANALYSIS_WAIT, INSPECTION_WAIT, QuickNames};
 use crate::server::Outbox;
-use crate::template::{PrivateDir, TOOLKIT_PACKAGES, installed_build_env};
+use crate::template::{PrivateDir, stale_template, use_the_template_as_built};
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
 use evcxr::{CommandContext, EvalCallbacks, EvalOutputs};
@@ -521,26 +520,6 @@ impl Evaluator {
         outbox.reply(&message, reply);
         outbox.status(&message, "idle");
     }
-}
-
-/// Makes evcxr build cells as the template was built: cargo sees the
-/// recorded build environment, and may compile only the toolkit (burn and
-/// the rest are prebuilt; compiling them here would take 20 minutes).
-pub fn use_the_template_as_built(context: &mut CommandContext, data_dir: &std::path::Path) {
-    let (set, remove) = build_env::changes(&installed_build_env(data_dir), std::env::vars());
-    context.pin_build_environment(set, remove);
-    context.guard_dependency_builds(TOOLKIT_PACKAGES);
-}
-
-/// What a kernel says when cargo began compiling a prebuilt dependency.
-pub fn stale_template(crate_name: &str) -> String {
-    format!(
-        "The kernel's prebuilt toolkit is out of date: cargo began compiling `{crate_name}`, which \
-         `fireside install` prebuilds (compiling burn in each kernel takes 20 minutes or more), \
-         so the kernel stopped it.\n\
-         Fix: run `fireside install` again (in a fireside checkout: `bash ci/setup --no-run`), then \
-         restart the kernel. `fireside doctor` checks the setup."
-    )
 }
 
 /// The MIME bundle of a cell's final value, as evcxr collected it.

@@ -13,6 +13,8 @@ pub struct InstallOptions {
     pub toolkit_dir: PathBuf,
     /// A cargo target directory to reuse compiled dependencies from.
     pub seed: Option<PathBuf>,
+    /// Build the toolkit with burn's GPU backend (`template::GPU_FEATURE`).
+    pub gpu: bool,
 }
 
 pub fn install(options: InstallOptions) -> anyhow::Result<()> {
@@ -38,10 +40,22 @@ pub fn install(options: InstallOptions) -> anyhow::Result<()> {
         Some(seed) => println!("reusing the build in {}", seed.display()),
         None => println!("no workspace build found to reuse: compiling the toolkit from scratch (slow)"),
     }
-    crate::template::build(&data_dir, &toolkit_dir, seed.as_deref())?;
+    let features: Vec<String> =
+        if options.gpu { vec![crate::template::GPU_FEATURE.to_owned()] } else { Vec::new() };
+    println!(
+        "toolkit         {}",
+        if options.gpu {
+            "with burn's GPU backend (wgpu) and the CPU one (flex)"
+        } else {
+            "CPU backend (flex) only"
+        }
+    );
+    crate::template::build(&data_dir, &toolkit_dir, &features, seed.as_deref())?;
     // Build the template by running a kernel's preload in it: the same cargo
     // invocation as a kernel's first cell, so nothing is left to compile.
-    warm_template(&data_dir)?;
+    let artifacts = warm_template(&data_dir)?;
+    let removed = crate::template::remove_unused_units(&data_dir, &artifacts)?;
+    println!("  {removed} build units that the cells do not use left out of the template");
     println!("cell template   {}", crate::template::template_dir(&data_dir).display());
     let pinned = crate::template::record_build_env(&data_dir)?;
     println!(
@@ -82,11 +96,10 @@ fn workspace_target_dir() -> Option<PathBuf> {
     target.join(crate::HOST_TRIPLE).join("debug").join("deps").is_dir().then(|| target.to_owned())
 }
 
-fn warm_template(data_dir: &Path) -> anyhow::Result<()> {
-    let template = crate::template::template_dir(data_dir);
-    let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(template.join("fireside-template.json"))?)?;
-    let toolkit_dir = PathBuf::from(info["toolkit_dir"].as_str().unwrap_or_default());
+/// Runs the first cells of a kernel in the template; returns the files of
+/// the units cargo built them from.
+fn warm_template(data_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let preload = crate::template::installed_preload_code(data_dir)?;
     let started = Instant::now();
     println!("building the cell template (reuses the workspace build; the toolkit itself compiles once)...");
     let (mut context, outputs) =
@@ -95,14 +108,16 @@ fn warm_template(data_dir: &Path) -> anyhow::Result<()> {
     std::thread::spawn(move || outputs.stdout.iter().for_each(|line| println!("  {line}")));
     std::thread::spawn(move || outputs.stderr.iter().for_each(|line| eprintln!("  {line}")));
     context
-        .execute(&crate::template::preload_code(&toolkit_dir))
+        .execute(&preload)
         .map_err(|e| anyhow::anyhow!("building the toolkit for notebooks failed:\n{e}"))?;
+    let mut artifacts = context.take_build_artifacts();
     // A first layer, so what a notebook's first cell needs is compiled too.
     context
         .execute("let warm_up = fireside::kernel::warm_up();")
         .map_err(|e| anyhow::anyhow!("the warm-up cell failed:\n{e}"))?;
+    artifacts.extend(context.take_build_artifacts());
     println!("  template built in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(())
+    Ok(artifacts)
 }
 
 fn write_kernelspec(dir: &Path, binary: &Path, data_dir: &Path) -> anyhow::Result<()> {

@@ -51,6 +51,10 @@ enum Command {
         /// (default: the one this binary was built in).
         #[arg(long)]
         reuse_build: Option<PathBuf>,
+        /// Build the toolkit with burn's GPU backend (wgpu). The reused
+        /// build must have it too: `FIRESIDE_GPU=1 bash ci/setup` does both.
+        #[arg(long)]
+        gpu: bool,
     },
     /// Run a kernel (Jupyter starts this with a connection file).
     Kernel {
@@ -115,7 +119,7 @@ fn main() -> anyhow::Result<()> {
     }
     let cli = Cli::parse();
     match cli.command {
-        Command::Install { prefix, toolkit, reuse_build } => {
+        Command::Install { prefix, toolkit, reuse_build, gpu } => {
             let data_dir = paths::data_dir(&prefix.prefix())?;
             let template = template::template_dir(&data_dir);
             // SAFETY: no other thread runs yet.
@@ -127,6 +131,7 @@ fn main() -> anyhow::Result<()> {
                 prefix: prefix.prefix(),
                 toolkit_dir: toolkit,
                 seed: reuse_build,
+                gpu,
             })
         }
         Command::Kernel { connection_file, data_dir } => {

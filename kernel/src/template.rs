@@ -101,9 +101,17 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) 
 /// since `fireside install` (about 30 s, and the kernel says so).
 pub const TOOLKIT_PACKAGES: &[&str] = &["fireside", "fireside-datasets"];
 
+/// The toolkit's cargo feature that adds burn's GPU backend (wgpu).
+/// `fireside install --gpu` builds the template with it; the workspace build
+/// it reuses must have it too (`ci/build`, where `FIRESIDE_GPU` decides).
+pub const GPU_FEATURE: &str = "gpu";
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct TemplateInfo {
     toolkit_dir: PathBuf,
+    /// The toolkit's features the template was built with (`GPU_FEATURE` or none).
+    #[serde(default)]
+    toolkit_features: Vec<String>,
     kernel_version: String,
     /// The environment the template was built in (`build_env::record`).
     #[serde(default)]
@@ -119,13 +127,23 @@ fn toml_string(path: &Path) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The toolkit as a cargo dependency: `{ path = "...", features = [...] }`.
+fn toolkit_dependency(toolkit_dir: &Path, features: &[String]) -> String {
+    let mut spec = format!("{{ path = {}", toml_string(toolkit_dir));
+    if !features.is_empty() {
+        let quoted: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();
+        spec += &format!(", features = [{}]", quoted.join(", "));
+    }
+    spec + " }"
+}
+
 /// The cell every kernel runs first, in the background: exactly the
 /// dependency line the template was built with, the prelude, and the hooks
 /// that connect the toolkit to the kernel (panics, interrupts, displays).
-pub fn preload_code(toolkit_dir: &Path) -> String {
+pub fn preload_code(toolkit_dir: &Path, features: &[String]) -> String {
     format!(
-        ":dep fireside = {{ path = {} }}\nuse fireside::prelude::*;\n{}",
-        toml_string(toolkit_dir),
+        ":dep fireside = {}\nuse fireside::prelude::*;\n{}",
+        toolkit_dependency(toolkit_dir, features),
         REATTACH
     )
 }
@@ -134,7 +152,12 @@ const REATTACH: &str = "fireside::kernel::attach();";
 
 /// Builds the template in `data_dir/template`. `seed` is the cargo target
 /// directory of the workspace build whose compiled dependencies to reuse.
-pub fn build(data_dir: &Path, toolkit_dir: &Path, seed: Option<&Path>) -> anyhow::Result<()> {
+pub fn build(
+    data_dir: &Path,
+    toolkit_dir: &Path,
+    features: &[String],
+    seed: Option<&Path>,
+) -> anyhow::Result<()> {
     let root = template_dir(data_dir);
     if root.exists() {
         fs::remove_dir_all(&root).map_err(io_error("removing the old template", &root))?;
@@ -152,8 +175,8 @@ pub fn build(data_dir: &Path, toolkit_dir: &Path, seed: Option<&Path>) -> anyhow
         anchor.join("Cargo.toml"),
         format!(
             "[package]\nname = \"fireside-anchor\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [lib]\npath = \"lib.rs\"\n\n[dependencies]\nfireside = {{ path = {} }}\n",
-            toml_string(toolkit_dir)
+             [lib]\npath = \"lib.rs\"\n\n[dependencies]\nfireside = {}\n",
+            toolkit_dependency(toolkit_dir, features)
         ),
     )?;
     write(anchor.join("lib.rs"), String::new())?;
@@ -183,6 +206,7 @@ pub fn build(data_dir: &Path, toolkit_dir: &Path, seed: Option<&Path>) -> anyhow
         &root,
         &TemplateInfo {
             toolkit_dir: toolkit_dir.to_owned(),
+            toolkit_features: features.to_vec(),
             kernel_version: env!("CARGO_PKG_VERSION").to_owned(),
             build_env: BTreeMap::new(),
         },
@@ -213,10 +237,41 @@ pub fn record_build_env(data_dir: &Path) -> Result<BTreeMap<String, Option<Strin
     Ok(info.build_env)
 }
 
+/// The first cell of a kernel started from the installed template.
+pub fn installed_preload_code(data_dir: &Path) -> Result<String, TemplateError> {
+    let info = read_info(&template_dir(data_dir))?;
+    Ok(preload_code(&info.toolkit_dir, &info.toolkit_features))
+}
+
+/// The toolkit's features in the installed template (none when there is none).
+pub fn installed_toolkit_features(data_dir: &Path) -> Vec<String> {
+    read_info(&template_dir(data_dir)).map(|info| info.toolkit_features).unwrap_or_default()
+}
+
 /// The build environment recorded with the installed template (empty when
 /// there is no template: the kernel then reports that on the first cell).
 pub fn installed_build_env(data_dir: &Path) -> BTreeMap<String, Option<String>> {
     read_info(&template_dir(data_dir)).map(|info| info.build_env).unwrap_or_default()
+}
+
+/// Makes evcxr build cells as the template was built: cargo sees the
+/// recorded build environment, and may compile only the toolkit (burn and
+/// the rest are prebuilt; compiling them here would take ten minutes or more).
+pub fn use_the_template_as_built(context: &mut evcxr::CommandContext, data_dir: &std::path::Path) {
+    let (set, remove) = build_env::changes(&installed_build_env(data_dir), std::env::vars());
+    context.pin_build_environment(set, remove);
+    context.guard_dependency_builds(TOOLKIT_PACKAGES);
+}
+
+/// What a kernel says when cargo began compiling a prebuilt dependency.
+pub fn stale_template(crate_name: &str) -> String {
+    format!(
+        "The kernel's prebuilt toolkit is out of date: cargo began compiling `{crate_name}`, which \
+         `fireside install` prebuilds (compiling burn in each kernel takes ten minutes or more), \
+         so the kernel stopped it.\n\
+         Fix: run `fireside install` again (in a fireside checkout: `bash ci/setup --no-run`), then \
+         restart the kernel. `fireside doctor` checks the setup."
+    )
 }
 
 /// Seeds the template's build directory from a cargo target directory, for
@@ -265,6 +320,80 @@ fn template_packages(root: &Path) -> Option<BTreeSet<String>> {
         .filter_map(|package| package["name"].as_str().map(str::to_owned))
         .collect();
     (output.status.success() && packages.contains("burn")).then_some(packages)
+}
+
+/// After the template's first build: removes from its build directory every
+/// unit that the build did not use, going by the files cargo reported for
+/// each unit (`artifacts`). The seed brings in whatever the workspace's build
+/// directory holds (the kernel's packages, builds with other features,
+/// older versions); every kernel copies the template when it starts, so each
+/// file left out is a file less to copy. A unit whose files carry no hash
+/// (the toolkit's dylib, the cell crate) is kept by its crate's name.
+/// Returns how many entries went.
+pub fn remove_unused_units(data_dir: &Path, artifacts: &[PathBuf]) -> Result<usize, TemplateError> {
+    let used: BTreeSet<&str> = artifacts.iter().filter_map(|path| unit_hash(path)).collect();
+    if used.is_empty() {
+        return Ok(0); // cargo reported nothing: keep everything rather than guess.
+    }
+    let kept_by_name: BTreeSet<String> = artifacts
+        .iter()
+        .filter(|path| unit_hash(path).is_none())
+        .filter_map(|path| path.file_name()?.to_str()?.split('.').next().map(crate_name))
+        .collect();
+    let unused = |name: &str| {
+        unit_name_and_hash(name)
+            .is_some_and(|(stem, hash)| !used.contains(hash) && !kept_by_name.contains(&crate_name(stem)))
+    };
+    let target = template_dir(data_dir).join("cell").join("target");
+    let mut removed = 0;
+    for profile_dir in [PathBuf::from("debug"), PathBuf::from(crate::HOST_TRIPLE).join("debug")] {
+        for kind in ["deps", "build", ".fingerprint"] {
+            let dir = target.join(&profile_dir).join(kind);
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                if entry.file_name().to_str().is_some_and(unused) {
+                    let path = entry.path();
+                    let result =
+                        if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                    result.map_err(io_error("removing", &path))?;
+                    removed += 1;
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// `fireside_datasets` for `fireside-datasets` (a package, a fingerprint) or
+/// `libfireside_datasets` (a library's file).
+fn crate_name(stem: &str) -> String {
+    let name = stem.replace('-', "_");
+    name.strip_prefix("lib").map(str::to_owned).unwrap_or(name)
+}
+
+/// The unit a build file belongs to: the hash in the name of its entry in
+/// `deps/`, `build/` or `.fingerprint/` (`libburn-0123456789abcdef.rlib`,
+/// `build/zstd-sys-0123456789abcdef/out`).
+fn unit_hash(path: &Path) -> Option<&str> {
+    let names: Vec<&str> = path.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    names
+        .windows(2)
+        .rev()
+        .find(|pair| matches!(pair[0], "deps" | "build" | ".fingerprint"))
+        .and_then(|pair| hash_in_name(pair[1]))
+}
+
+/// `0123456789abcdef` in `libburn-0123456789abcdef.rlib` or
+/// `burn-0123456789abcdef`; `None` for names without one (`libfireside.so`,
+/// the cell crate's `libctx.so` and `code_3.so`).
+fn hash_in_name(name: &str) -> Option<&str> {
+    unit_name_and_hash(name).map(|(_, hash)| hash)
+}
+
+/// `("libburn", "0123456789abcdef")` for `libburn-0123456789abcdef.rlib`.
+fn unit_name_and_hash(name: &str) -> Option<(&str, &str)> {
+    let (stem, hash) = name.split('.').next()?.rsplit_once('-')?;
+    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some((stem, hash))
 }
 
 fn copy_keeping_mtime(source: &Path, dest: &Path) -> Result<(), TemplateError> {
@@ -356,7 +485,8 @@ impl PrivateDir {
     }
 
     pub fn preload_code(&self) -> Result<String, TemplateError> {
-        Ok(preload_code(&read_info(&self.root)?.toolkit_dir))
+        let info = read_info(&self.root)?;
+        Ok(preload_code(&info.toolkit_dir, &info.toolkit_features))
     }
 
     pub fn reattach_code(&self) -> Result<String, TemplateError> {
@@ -464,6 +594,48 @@ mod tests {
     }
 
     #[test]
+    fn units_are_named_by_the_hash_in_their_build_files() {
+        let debug = Path::new("/t/cell/target/x86_64-unknown-linux-gnu/debug");
+        assert_eq!(
+            unit_hash(&debug.join("deps/libburn_flex-0123456789abcdef.rlib")),
+            Some("0123456789abcdef")
+        );
+        assert_eq!(unit_hash(&debug.join("build/zstd-sys-fedcba9876543210/out")), Some("fedcba9876543210"));
+        assert_eq!(
+            unit_hash(Path::new("/t/cell/target/debug/build/serde-00000000000000ff/build-script-build")),
+            Some("00000000000000ff")
+        );
+        assert_eq!(unit_hash(&debug.join("deps/libfireside.so")), None);
+        assert_eq!(hash_in_name("burn-0123456789abcdef"), Some("0123456789abcdef"));
+        assert_eq!(hash_in_name("code_3.so"), None);
+        assert_eq!(hash_in_name("build-script-build"), None);
+    }
+
+    #[test]
+    fn unused_units_leave_the_template_and_used_ones_and_unhashed_files_stay() {
+        let data_dir = std::env::temp_dir().join(format!("fireside-prune-test-{}", std::process::id()));
+        let deps = template_dir(&data_dir).join("cell/target").join(crate::HOST_TRIPLE).join("debug/deps");
+        let fingerprints = deps.with_file_name(".fingerprint");
+        fs::create_dir_all(&deps).unwrap();
+        fs::create_dir_all(fingerprints.join("burn-1111111111111111")).unwrap();
+        fs::create_dir_all(fingerprints.join("burn-2222222222222222")).unwrap();
+        fs::create_dir_all(fingerprints.join("fireside-3333333333333333")).unwrap();
+        for file in ["libburn-1111111111111111.rlib", "libburn-2222222222222222.rlib", "libfireside.so"] {
+            fs::write(deps.join(file), "").unwrap();
+        }
+        // The toolkit's dylib has no hash in its name: its unit is kept by name.
+        let used = [deps.join("libburn-1111111111111111.rlib"), deps.join("libfireside.so")];
+        assert_eq!(remove_unused_units(&data_dir, &used).unwrap(), 2);
+        assert!(fingerprints.join("fireside-3333333333333333").exists());
+        assert!(deps.join("libburn-1111111111111111.rlib").exists() && deps.join("libfireside.so").exists());
+        assert!(!deps.join("libburn-2222222222222222.rlib").exists());
+        assert!(fingerprints.join("burn-1111111111111111").exists());
+        assert!(!fingerprints.join("burn-2222222222222222").exists());
+        assert_eq!(remove_unused_units(&data_dir, &[]).unwrap(), 0, "no report from cargo: nothing removed");
+        fs::remove_dir_all(&data_dir).unwrap();
+    }
+
+    #[test]
     fn a_kernel_dir_being_created_or_alive_is_kept_and_a_dead_one_removed() {
         let kernels = std::env::temp_dir().join(format!("fireside-stale-test-{}", std::process::id()));
         let (alive, creating, dead) = (kernels.join("alive"), kernels.join("creating"), kernels.join("dead"));
@@ -479,8 +651,12 @@ mod tests {
 
     #[test]
     fn the_preload_names_the_toolkit_and_the_prelude() {
-        let code = preload_code(Path::new("/src/fireside/toolkit"));
+        let code = preload_code(Path::new("/src/fireside/toolkit"), &[]);
         assert!(code.starts_with(":dep fireside = { path = \"/src/fireside/toolkit\" }\n"));
         assert!(code.contains("use fireside::prelude::*;"));
+        let gpu = preload_code(Path::new("/src/fireside/toolkit"), &[GPU_FEATURE.to_owned()]);
+        assert!(
+            gpu.starts_with(":dep fireside = { path = \"/src/fireside/toolkit\", features = [\"gpu\"] }\n")
+        );
     }
 }

@@ -88,16 +88,25 @@ def test_the_template_resolves_offline_with_only_what_the_setup_fetched(tmp_path
         shutil.copy(TEMPLATE / relative, workspace / relative)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARGO")}
     env["CARGO_HOME"] = str(home)
-    result = subprocess.run(
-        ["cargo", "metadata", "--offline", "--format-version", "1", "--manifest-path", str(workspace / "Cargo.toml")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    resolved = {package["name"] for package in json.loads(result.stdout)["packages"]}
-    assert {"fireside", "burn", "wgpu"} <= resolved
+
+    def resolve():
+        result = subprocess.run(
+            ["cargo", "metadata", "--offline", "--format-version", "1", "--manifest-path", str(workspace / "Cargo.toml")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return {package["name"] for package in json.loads(result.stdout)["packages"]}
+
+    assert {"fireside", "burn", "burn-flex"} <= resolve()
+    # The template of a machine with a GPU (`fireside install --gpu`) resolves too.
+    anchor = workspace / "anchor" / "Cargo.toml"
+    manifest = anchor.read_text()
+    anchor.write_text(re.sub(r'(fireside = \{ path = "[^"]+")(, features = \[[^]]*\])?', r'\1, features = ["gpu"]', manifest))
+    assert 'features = ["gpu"]' in anchor.read_text()
+    assert {"fireside", "burn", "wgpu", "cubecl-runtime"} <= resolve()
 
 
 def test_a_download_that_fails_names_its_step_and_the_fix(tmp_path):

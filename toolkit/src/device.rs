@@ -7,6 +7,10 @@
 //!   faster than wgpu on lavapipe, and its first step takes milliseconds
 //!   instead of a minute of shader compilation.
 //! - `FIRESIDE_BACKEND=wgpu|flex` overrides the choice.
+//! - wgpu is there only in a build with the toolkit's `gpu` feature, which
+//!   `ci/setup` turns on where it finds a GPU (`FIRESIDE_GPU=1` forces it).
+//!   Without it, burn's GPU stack is not compiled at all: half of the
+//!   toolkit's build time, on a machine that would never run it.
 //! - `FIRESIDE_ADAPTER=<number or name>` picks one adapter of
 //!   [`adapters()`] on a machine with several GPUs (a cloud machine with
 //!   four, a laptop with an integrated and a discrete one): `1`, or a part of
@@ -23,8 +27,23 @@
 
 use crate::display::{MimeBundle, Rich};
 use burn::tensor::Device;
+#[cfg(feature = "gpu")]
 use burn::tensor::wgpu::wgpu;
 use std::sync::OnceLock;
+
+/// Whether this build has burn's GPU backend (the toolkit's `gpu` feature).
+///
+/// ```
+/// if !fireside::device::has_gpu_backend() {
+///     println!("CPU only: set FIRESIDE_GPU=1 and run `bash ci/setup` to add the GPU backend");
+/// }
+/// ```
+pub const fn has_gpu_backend() -> bool {
+    cfg!(feature = "gpu")
+}
+
+/// What to do in a build without the GPU backend, for messages.
+const HOW_TO_ADD_THE_GPU_BACKEND: &str = "this fireside was built without its GPU backend (the toolkit's `gpu` feature): `FIRESIDE_GPU=1 bash ci/setup` builds it";
 
 /// Which burn backend computes.
 ///
@@ -113,6 +132,14 @@ pub enum DeviceError {
         /// The adapters found, numbered as `FIRESIDE_ADAPTER` counts them.
         available: String,
     },
+    /// wgpu was asked for (`FIRESIDE_BACKEND=wgpu` or `FIRESIDE_ADAPTER`), in a build without it.
+    #[error(
+        "{variable} asks for the wgpu backend, but {HOW_TO_ADD_THE_GPU_BACKEND}; or unset it to compute on the CPU"
+    )]
+    NoGpuBackend {
+        /// The variable and its value, as `FIRESIDE_BACKEND=wgpu`.
+        variable: String,
+    },
     /// `FIRESIDE_BACKEND=wgpu` was asked for, but there is no adapter to run it on.
     #[error(
         "FIRESIDE_BACKEND=wgpu, but wgpu finds no adapter: install a Vulkan driver (`apt-get install mesa-vulkan-drivers libvulkan1` for the software one) or use FIRESIDE_BACKEND=flex"
@@ -120,6 +147,7 @@ pub enum DeviceError {
     NoAdapter,
 }
 
+#[cfg(feature = "gpu")]
 fn kind_name(kind: wgpu::DeviceType) -> (&'static str, bool) {
     match kind {
         wgpu::DeviceType::DiscreteGpu => ("discrete GPU", true),
@@ -131,13 +159,22 @@ fn kind_name(kind: wgpu::DeviceType) -> (&'static str, bool) {
 }
 
 /// The adapters of the primary graphics APIs (Vulkan, Metal, DX12). OpenGL
-/// is left out: burn's wgpu backend deadlocks on llvmpipe's OpenGL.
+/// is left out: burn's wgpu backend deadlocks on llvmpipe's OpenGL. None in a
+/// build without the GPU backend ([`has_gpu_backend`]).
 ///
 /// ```no_run
 /// let gpus = fireside::device::adapters().into_iter().filter(|a| a.hardware).count();
 /// println!("{gpus} hardware GPU adapter(s)");
 /// ```
 pub fn adapters() -> Vec<Adapter> {
+    #[cfg(feature = "gpu")]
+    return wgpu_adapters();
+    #[cfg(not(feature = "gpu"))]
+    Vec::new()
+}
+
+#[cfg(feature = "gpu")]
+fn wgpu_adapters() -> Vec<Adapter> {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: wgpu::Backends::PRIMARY,
         ..wgpu::InstanceDescriptor::new_without_display_handle()
@@ -179,6 +216,7 @@ pub fn select_adapter(adapters: &[Adapter], requested: &str) -> Result<Adapter, 
     })
 }
 
+#[cfg(feature = "gpu")]
 /// burn's selector for `adapter`: its kind and its number among the
 /// adapters of that kind, the way burn's wgpu backend counts them.
 fn device_kind_of(adapter: &Adapter, adapters: &[Adapter]) -> burn::tensor::DeviceKind {
@@ -193,6 +231,7 @@ fn device_kind_of(adapter: &Adapter, adapters: &[Adapter]) -> burn::tensor::Devi
     }
 }
 
+#[cfg(feature = "gpu")]
 /// Native wgpu futures are ready at once; this drives one without a runtime.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
@@ -218,6 +257,9 @@ fn choose() -> Result<DeviceInfo, DeviceError> {
         .cloned();
     let requested = std::env::var("FIRESIDE_BACKEND").ok().filter(|v| !v.is_empty());
     let adapter_request = std::env::var("FIRESIDE_ADAPTER").ok().filter(|v| !v.trim().is_empty());
+    if !has_gpu_backend() {
+        return cpu_only(requested.as_deref(), adapter_request.as_deref());
+    }
     if let (Some(wanted), None | Some("wgpu")) = (&adapter_request, requested.as_deref()) {
         let adapter = select_adapter(&adapters, wanted)?;
         return Ok(DeviceInfo {
@@ -266,6 +308,25 @@ fn choose() -> Result<DeviceInfo, DeviceError> {
     Ok(info)
 }
 
+/// The choice in a build without the GPU backend: flex, or an error that
+/// says how to get wgpu where a variable asks for it.
+fn cpu_only(backend: Option<&str>, adapter: Option<&str>) -> Result<DeviceInfo, DeviceError> {
+    let asked_for_wgpu = match (backend, adapter) {
+        (Some("wgpu"), _) => Some("FIRESIDE_BACKEND=wgpu".to_owned()),
+        (None, Some(adapter)) => Some(format!("FIRESIDE_ADAPTER={adapter}")),
+        (Some("flex") | None, _) => None,
+        (Some(other), _) => return Err(DeviceError::UnknownBackend(other.to_owned())),
+    };
+    if let Some(variable) = asked_for_wgpu {
+        return Err(DeviceError::NoGpuBackend { variable });
+    }
+    let reason = match backend {
+        Some("flex") => "FIRESIDE_BACKEND=flex".to_owned(),
+        _ => format!("{HOW_TO_ADD_THE_GPU_BACKEND} where there is a GPU"),
+    };
+    Ok(DeviceInfo { backend: Backend::Flex, adapter: None, adapters: Vec::new(), reason })
+}
+
 struct Chosen {
     info: DeviceInfo,
     device: Device,
@@ -278,13 +339,7 @@ fn chosen() -> &'static Chosen {
         let device = match info.backend {
             // The adapter wgpu ranks first is the high-power one we found,
             // unless FIRESIDE_ADAPTER named another.
-            Backend::Wgpu => {
-                share_kernel_caches();
-                match (&info.adapter, std::env::var_os("FIRESIDE_ADAPTER")) {
-                    (Some(adapter), Some(_)) => Device::wgpu(device_kind_of(adapter, &info.adapters)),
-                    _ => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
-                }
-            }
+            Backend::Wgpu => wgpu_device(&info),
             Backend::Flex => {
                 keep_freed_memory();
                 Device::flex()
@@ -294,6 +349,21 @@ fn chosen() -> &'static Chosen {
     })
 }
 
+#[cfg(feature = "gpu")]
+fn wgpu_device(info: &DeviceInfo) -> Device {
+    share_kernel_caches();
+    match (&info.adapter, std::env::var_os("FIRESIDE_ADAPTER")) {
+        (Some(adapter), Some(_)) => Device::wgpu(device_kind_of(adapter, &info.adapters)),
+        _ => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+fn wgpu_device(_: &DeviceInfo) -> Device {
+    unreachable!("cpu_only() never chooses wgpu")
+}
+
+#[cfg(feature = "gpu")]
 /// Keeps cubecl's autotune results (the fastest kernel variant per shape;
 /// compiled shaders are the driver's cache) in the user's cache directory (`~/.cache/cubecl` on Linux) instead of the `target/` of
 /// the outermost Cargo project above the working directory, cubecl's default.
@@ -435,5 +505,25 @@ impl Rich for DeviceInfo {
             })
             .collect();
         MimeBundle::text(self.to_string()).with("text/html", format!("<table>{rows}</table>"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(not(feature = "gpu"))]
+    fn a_cpu_only_build_computes_on_flex_and_says_how_to_get_wgpu() {
+        let info = cpu_only(None, None).unwrap();
+        assert_eq!(info.backend, Backend::Flex);
+        assert!(info.reason.contains("FIRESIDE_GPU=1 bash ci/setup"), "{}", info.reason);
+        assert_eq!(cpu_only(Some("flex"), None).unwrap().reason, "FIRESIDE_BACKEND=flex");
+        let error = cpu_only(Some("wgpu"), None).unwrap_err().to_string();
+        assert!(error.starts_with("FIRESIDE_BACKEND=wgpu asks for the wgpu backend"), "{error}");
+        assert!(error.contains("FIRESIDE_GPU=1 bash ci/setup"), "{error}");
+        let error = cpu_only(None, Some("H100")).unwrap_err().to_string();
+        assert!(error.starts_with("FIRESIDE_ADAPTER=H100 asks for the wgpu backend"), "{error}");
+        assert!(matches!(cpu_only(Some("cuda"), None), Err(DeviceError::UnknownBackend(_))));
     }
 }

@@ -1,7 +1,10 @@
 //! The GPU path (burn's wgpu backend) computes what the CPU path computes.
-//! On a machine without a GPU this runs on Mesa's software Vulkan driver
-//! (lavapipe), which ci/setup installs, so the wgpu code never rots. Set
+//! It exists only with the toolkit's `gpu` feature; `ci/test` builds that in
+//! a build directory of its own and runs this on Mesa's software Vulkan
+//! driver (lavapipe) where there is no GPU, so the wgpu code never rots. Set
 //! FIRESIDE_SKIP_WGPU=1 to skip it on a machine with no Vulkan driver.
+
+#![cfg(feature = "gpu")]
 
 use burn::tensor::{Device, DeviceKind, Tensor};
 use fireside::prelude::Values;

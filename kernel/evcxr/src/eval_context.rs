@@ -1338,9 +1338,13 @@ impl EvalContext {
 
 /// fireside: whether compile errors may come from a type name that rustc's
 /// diagnostics gave: errors in the generated code that loads variables, or
-/// errors that name a part of such a type ("cannot find type `Mnist`";
-/// rustc's help to import it points into the user's code).
+/// name-resolution or privacy errors that name a part of such a type
+/// ("cannot find type `Mnist`"; rustc's help to import it points into the
+/// user's code). A user's own type error that mentions `i32` is not one.
 fn errors_concern_compiler_named_types(errors: &[CompilationError], state: &ContextState) -> bool {
+    // Cannot find type / trait, failed to resolve, unresolved import,
+    // private item, wrong number of generic arguments.
+    const NAMING_ERRORS: &[&str] = &["E0412", "E0405", "E0433", "E0432", "E0603", "E0107"];
     static WORD: Lazy<Regex> = Lazy::new(|| Regex::new("[A-Za-z_][A-Za-z0-9_]*").unwrap());
     let words: HashSet<&str> = state
         .stored_variable_states
@@ -1355,9 +1359,12 @@ fn errors_concern_compiler_named_types(errors: &[CompilationError], state: &Cont
         .collect();
     errors.iter().any(|error| {
         error.is_from_generated_code()
-            || words
-                .iter()
-                .any(|word| error.message().contains(&format!("`{word}`")))
+            || (error
+                .code()
+                .is_some_and(|code| NAMING_ERRORS.contains(&code))
+                && words
+                    .iter()
+                    .any(|word| error.message().contains(&format!("`{word}`"))))
     })
 }
 
