@@ -4,7 +4,11 @@ Called by ci/bench-train, which builds the fireside half
 (toolkit/examples/bench_train.rs, path in FIRESIDE_BENCH_BIN); the peer half
 is ci/bench_train_peers.py. Both print one JSON line per model and run.
 
-    python ci/bench_train.py [--steps N] [--runs R] [--models a,b] [--gpu [--batches 64,512]] [--json FILE]
+    python ci/bench_train.py [--steps N] [--runs R] [--models a,b] [--gpu [--batches 64,512]] [--no-peer] [--json FILE]
+
+With --gpu, each process's GPU memory is sampled from nvidia-smi (every
+0.1 s, the most used minus what was used before it started), the same way
+for both sides; "-" where there is no nvidia-smi.
 """
 
 import argparse
@@ -12,8 +16,11 @@ import json
 import os
 import pathlib
 import statistics
+import shutil
 import subprocess
 import sys
+import threading
+import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODELS = {
@@ -26,12 +33,42 @@ MODELS = {
 DEFAULT_STEPS = {"cnn": 30, "mlp": 200, "cifar": 30, "lstm": 20}
 
 
-def run(command, env=None):
+def gpu_memory_used_mb():
+    """The GPU's used memory in MiB (the first GPU), or None without nvidia-smi."""
+    if not shutil.which("nvidia-smi"):
+        return None
+    result = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                            capture_output=True, text=True)
+    try:
+        return float(result.stdout.split()[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def run(command, env=None, sample_gpu=False):
+    before = gpu_memory_used_mb() if sample_gpu else None
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.1):
+            used = gpu_memory_used_mb()
+            if used is not None:
+                peak[0] = max(peak[0] or 0.0, used)
+
+    sampler = threading.Thread(target=sample) if before is not None else None
+    if sampler:
+        sampler.start()
     result = subprocess.run(command, capture_output=True, text=True, env=env)
+    done.set()
+    if sampler:
+        sampler.join()
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
         sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-3000:]}")
-    return json.loads(lines[-1]), result.stderr
+    figures = json.loads(lines[-1])
+    figures["gpu_mb"] = None if before is None else round(peak[0] - before)
+    return figures, result.stderr
 
 
 def best_of(runs):
@@ -49,6 +86,7 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--gpu", action="store_true", help="fireside on wgpu against PyTorch eager on CUDA")
     parser.add_argument("--batches", default="64", help="batch sizes, comma-separated (default 64)")
+    parser.add_argument("--no-peer", action="store_true", help="fireside only (a machine without the peer)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args()
 
@@ -69,32 +107,40 @@ def main():
             steps = str(args.steps or DEFAULT_STEPS[name])
             ours, theirs = [], []
             for _ in range(args.runs):
-                figures, stderr = run([fireside_bin, name, steps, str(batch)], env)
+                figures, stderr = run([fireside_bin, name, steps, str(batch)], env, sample_gpu=args.gpu)
                 describe = describe or stderr.strip().splitlines()[:2]
                 ours.append(figures)
-                figures, _ = run([sys.executable, str(HERE / "bench_train_peers.py"), peer, name, steps, str(batch)])
-                theirs.append(figures)
-            ours, theirs = best_of(ours), best_of(theirs)
+                if not args.no_peer:
+                    peer_command = [sys.executable, str(HERE / "bench_train_peers.py"), peer, name, steps, str(batch)]
+                    theirs.append(run(peer_command, sample_gpu=args.gpu)[0])
+            ours, theirs = best_of(ours), (best_of(theirs) if theirs else None)
             rows.append((name, batch, ours, theirs))
             print(f"  {name} batch {batch}: fireside {ours['median_step_ms']:.2f} ms, "
-                  f"{peer} {theirs['median_step_ms']:.2f} ms", file=sys.stderr, flush=True)
+                  f"{peer} {theirs['median_step_ms'] if theirs else '-'} ms", file=sys.stderr, flush=True)
 
     print(f"fireside: {' / '.join(describe or [])}")
-    print(f"peer:     {rows[0][3]['backend']}")
+    print(f"peer:     {rows[0][3]['backend'] if rows[0][3] else 'none (--no-peer)'}")
     print(f"cores:    {os.cpu_count()}; steps per model: median of the steady steps after the first\n")
     header = ("model", "batch", "first step f / p", "steady ms/step f / p", "samples/s f / p",
-              "peak MiB f / p", "ratio f/p")
+              "peak MiB f / p", *(("GPU MiB f / p",) if args.gpu else ()), "ratio f/p")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
+    dash = {"first_step_ms": 0, "median_step_ms": 0, "samples_per_s": 0, "peak_rss_mb": 0, "gpu_mb": None}
+
+    def mib(value):
+        return "-" if value is None else f"{value:.0f}"
+
     for name, batch, ours, theirs in rows:
-        ratio = ours["median_step_ms"] / theirs["median_step_ms"]
+        other = theirs or dash
+        ratio = f"**{ours['median_step_ms'] / theirs['median_step_ms']:.2f}**" if theirs else "-"
+        gpu = f"| {mib(ours.get('gpu_mb'))} / {mib(other.get('gpu_mb'))} " if args.gpu else ""
         print(
             f"| {MODELS[name]} | {batch} "
-            f"| {ours['first_step_ms'] / 1e3:.2f} s / {theirs['first_step_ms'] / 1e3:.2f} s "
-            f"| {ours['median_step_ms']:.2f} / {theirs['median_step_ms']:.2f} "
-            f"| {ours['samples_per_s']:,} / {theirs['samples_per_s']:,} "
-            f"| {ours['peak_rss_mb']:.0f} / {theirs['peak_rss_mb']:.0f} "
-            f"| **{ratio:.2f}** |"
+            f"| {ours['first_step_ms'] / 1e3:.2f} s / {other['first_step_ms'] / 1e3:.2f} s "
+            f"| {ours['median_step_ms']:.2f} / {other['median_step_ms']:.2f} "
+            f"| {ours['samples_per_s']:,} / {other['samples_per_s']:,} "
+            f"| {ours['peak_rss_mb']:.0f} / {other['peak_rss_mb']:.0f} "
+            f"{gpu}| {ratio} |"
         )
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(

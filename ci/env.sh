@@ -51,6 +51,14 @@ wants_gpu() {
   [ -e /dev/nvidia0 ] || [ -e /dev/dxg ] || compgen -G '/dev/dri/renderD*' >/dev/null || [ "$(uname)" = Darwin ]
 }
 
+# `fireside install` with the toolkit's features as ci/build built them (and
+# CI unset, as for every cargo run: the template records its environment).
+install_kernel() {
+  local gpu=()
+  if wants_gpu; then gpu=(--gpu); fi
+  env -u CI "$FIRESIDE_BIN" install "$@" "${gpu[@]}"
+}
+
 # Where the toolkit with its GPU backend is built: the build directory
 # itself where the set-up builds it so, else one beside it (ci/test's check
 # of the GPU code, ci/bench-train --gpu).

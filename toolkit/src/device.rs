@@ -508,12 +508,11 @@ impl Rich for DeviceInfo {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(feature = "gpu")))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(not(feature = "gpu"))]
     fn a_cpu_only_build_computes_on_flex_and_says_how_to_get_wgpu() {
         let info = cpu_only(None, None).unwrap();
         assert_eq!(info.backend, Backend::Flex);

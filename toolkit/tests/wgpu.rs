@@ -30,3 +30,68 @@ fn wgpu_and_flex_agree_on_a_small_network() {
     let (on_gpu, on_cpu) = (run(&wgpu), run(&flex));
     assert!(on_gpu.iter().zip(&on_cpu).all(|(a, b)| (a - b).abs() < 1e-5), "{on_gpu:?} vs {on_cpu:?}");
 }
+
+/// Which device the toolkit chose by itself, against what the machine
+/// should give: `FIRESIDE_EXPECT_BACKEND` (`wgpu` on a GPU, `flex` on
+/// lavapipe) and `FIRESIDE_EXPECT_ADAPTER` (a part of the adapter's name,
+/// such as `NVIDIA`). The GPU kit (`ci/gpu-kit`) runs it; skipped without
+/// those variables, since the choice depends on the machine.
+#[test]
+fn the_device_chosen_is_the_one_this_machine_should_give() {
+    let (Ok(backend), Ok(adapter)) =
+        (std::env::var("FIRESIDE_EXPECT_BACKEND"), std::env::var("FIRESIDE_EXPECT_ADAPTER"))
+    else {
+        eprintln!("FIRESIDE_EXPECT_BACKEND and FIRESIDE_EXPECT_ADAPTER are not set: nothing to compare");
+        return;
+    };
+    let info = fireside::device::info();
+    println!("{info}");
+    assert_eq!(info.backend.to_string(), backend, "{info}");
+    let named = |a: &fireside::device::Adapter| a.name.to_lowercase().contains(&adapter.to_lowercase());
+    assert!(info.adapters.iter().any(named), "no adapter named {adapter:?}: {info}");
+    match &info.adapter {
+        Some(chosen) => {
+            assert!(named(chosen) && chosen.hardware, "{info}");
+            assert!(info.reason.starts_with("a hardware GPU adapter is present"), "{info}");
+        }
+        None => assert!(info.reason.contains("software rasterizer"), "{info}"),
+    }
+}
+
+/// Chapter 05's CNN on the shipped digits, through the same `fit`, on the
+/// device the toolkit chooses (`FIRESIDE_BACKEND=wgpu` forces wgpu on
+/// lavapipe): it must reach the chapter's accuracy. Five epochs take
+/// minutes on lavapipe, so this runs only in the GPU kit (`--ignored`);
+/// `FIRESIDE_CNN_EPOCHS` and `FIRESIDE_CNN_ACCURACY` change the bar there.
+#[test]
+#[ignore = "minutes on a software adapter: the GPU kit runs it"]
+fn chapter_05_cnn_reaches_its_accuracy_through_fit() {
+    use fireside::prelude::*;
+    let setting =
+        |name: &str, default: f64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (epochs, bar) =
+        (setting("FIRESIDE_CNN_EPOCHS", 5.0) as usize, setting("FIRESIDE_CNN_ACCURACY", 0.97));
+    println!("{}", fireside::device::info().headline());
+    fireside::device::seed(42);
+    let mnist = fireside::datasets::Mnist::load().expect("the shipped digits load");
+    let mut model = Sequential::new()
+        .add(Conv2d::new(32, 3).activation(Activation::Relu).input_shape([1, 28, 28]))
+        .add(MaxPool2d::new(2))
+        .add(Conv2d::new(64, 3).activation(Activation::Relu))
+        .add(MaxPool2d::new(2))
+        .add(Flatten)
+        .add(Dense::new(64).activation(Activation::Relu))
+        .add(Dense::new(10).activation(Activation::Softmax))
+        .compile(
+            Optimizer::adam(),
+            Loss::SparseCategoricalCrossEntropy { from_logits: false },
+            &[Metric::Accuracy],
+        );
+    let started = std::time::Instant::now();
+    model.fit(data::images(&mnist.train), data::labels(&mnist.train), Fit::epochs(epochs).batch_size(32));
+    let trained_in = started.elapsed().as_secs_f64();
+    let result = model.evaluate(data::images(&mnist.test), data::labels(&mnist.test));
+    println!("{epochs} epochs in {trained_in:.1} s; test: {result}");
+    let accuracy = f64::from(result.accuracy.expect("accuracy was asked for"));
+    assert!(accuracy >= bar, "test accuracy {accuracy:.4} is under {bar} after {epochs} epochs");
+}
