@@ -125,22 +125,26 @@ def main():
               "peak MiB f / p", *(("GPU MiB f / p",) if args.gpu else ()), "ratio f/p")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    dash = {"first_step_ms": 0, "median_step_ms": 0, "samples_per_s": 0, "peak_rss_mb": 0, "gpu_mb": None}
-
-    def mib(value):
-        return "-" if value is None else f"{value:.0f}"
+    def cells(figures):
+        """One side's columns, "-" for a side not measured."""
+        if figures is None:
+            return dict.fromkeys(("first", "step", "rate", "rss", "gpu"), "-")
+        gpu = figures.get("gpu_mb")
+        return {
+            "first": f"{figures['first_step_ms'] / 1e3:.2f} s",
+            "step": f"{figures['median_step_ms']:.2f}",
+            "rate": f"{figures['samples_per_s']:,}",
+            "rss": f"{figures['peak_rss_mb']:.0f}",
+            "gpu": "-" if gpu is None else f"{gpu:.0f}",
+        }
 
     for name, batch, ours, theirs in rows:
-        other = theirs or dash
+        f, p = cells(ours), cells(theirs)
         ratio = f"**{ours['median_step_ms'] / theirs['median_step_ms']:.2f}**" if theirs else "-"
-        gpu = f"| {mib(ours.get('gpu_mb'))} / {mib(other.get('gpu_mb'))} " if args.gpu else ""
+        gpu = f"| {f['gpu']} / {p['gpu']} " if args.gpu else ""
         print(
-            f"| {MODELS[name]} | {batch} "
-            f"| {ours['first_step_ms'] / 1e3:.2f} s / {other['first_step_ms'] / 1e3:.2f} s "
-            f"| {ours['median_step_ms']:.2f} / {other['median_step_ms']:.2f} "
-            f"| {ours['samples_per_s']:,} / {other['samples_per_s']:,} "
-            f"| {ours['peak_rss_mb']:.0f} / {other['peak_rss_mb']:.0f} "
-            f"{gpu}| {ratio} |"
+            f"| {MODELS[name]} | {batch} | {f['first']} / {p['first']} | {f['step']} / {p['step']} "
+            f"| {f['rate']} / {p['rate']} | {f['rss']} / {p['rss']} {gpu}| {ratio} |"
         )
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(
