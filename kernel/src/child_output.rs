@@ -98,14 +98,36 @@ impl Forwarders {
     /// Sends what is still buffered and returns what the cell reported.
     pub fn end_cell(&self) -> CellEvents {
         for flush in [&self.flush_stdout, &self.flush_stderr] {
-            let (ack, done) = crossbeam_channel::bounded(1);
-            if flush.send(ack).is_ok() {
-                let _ = done.recv_timeout(Duration::from_secs(2));
-            }
+            flush_stream(flush);
+        }
+        // A `?` error's text comes through stderr, another pipe than the
+        // event that reports the error, and can be a moment behind it.
+        let deadline = std::time::Instant::now() + ERROR_TEXT_WAIT;
+        while std::time::Instant::now() < deadline && self.awaits_error_text() {
+            std::thread::sleep(Duration::from_millis(10));
+            flush_stream(&self.flush_stderr);
         }
         let mut state = self.state.lock().unwrap();
         state.parent = None;
         std::mem::take(&mut state.events)
+    }
+}
+
+impl Forwarders {
+    fn awaits_error_text(&self) -> bool {
+        let state = self.state.lock().unwrap();
+        state.events.user_error && state.events.last_stderr.is_none()
+    }
+}
+
+/// How long the end of a cell waits for the text of a `?` error.
+const ERROR_TEXT_WAIT: Duration = Duration::from_millis(500);
+
+/// Has a stream forward everything it has received, and waits until it has.
+fn flush_stream(flush: &Sender<Sender<()>>) {
+    let (ack, done) = crossbeam_channel::bounded(1);
+    if flush.send(ack).is_ok() {
+        let _ = done.recv_timeout(Duration::from_secs(2));
     }
 }
 
