@@ -210,6 +210,25 @@ def test_a_stale_template_is_reported_and_never_rebuilt(tmp_path):
     assert leftovers == [], f"the kernel left its private directory behind: {leftovers}"
 
 
+def test_doctor_names_the_backends_and_finds_no_problem():
+    """`fireside doctor`, what a teacher runs on a student's set-up, says
+    which backends the installed toolkit has (the GPU one only where the
+    set-up built it) and which device a test kernel chose, and finds no
+    problem on a set-up that works."""
+    features = json.loads((TEMPLATE / "fireside-template.json").read_text()).get("toolkit_features", [])
+    result = subprocess.run(
+        [str(DATA_DIR / "bin" / "fireside"), "doctor", "--prefix", sys.prefix],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = "wgpu (GPU) and flex (CPU)" if "gpu" in features else "flex (CPU); built without the GPU backend"
+    assert re.search(rf"^backends\s+{re.escape(expected)}$", result.stdout, re.M), result.stdout
+    assert re.search(r"^\s+backend: (flex|wgpu)", result.stdout, re.M), result.stdout
+    assert "No problems found." in result.stdout
+
+
 def test_no_cell_or_completion_waits_for_code_analysis():
     """In a new kernel, rust-analyzer needs about half a minute before its
     first answer. A cell that uses an earlier cell's variable must not wait
