@@ -1,6 +1,8 @@
 //! The toolkit end to end on the CPU backend: a Keras-style model learns,
 //! stops cleanly when interrupted, and saves and loads its weights.
 
+mod common;
+
 use fireside::prelude::*;
 
 fn separable_data(n: usize) -> (Tensor<2>, Tensor<1, Int>) {
@@ -36,15 +38,7 @@ fn a_sequential_model_learns_a_separable_problem() {
 
 #[test]
 fn the_summary_counts_parameters_like_keras() {
-    let model = Sequential::new()
-        .add(Conv2d::new(32, 3).activation(Activation::Relu).input_shape([1, 28, 28]))
-        .add(MaxPool2d::new(2))
-        .add(Conv2d::new(64, 3).activation(Activation::Relu))
-        .add(MaxPool2d::new(2))
-        .add(Flatten)
-        .add(Dense::new(64).activation(Activation::Relu))
-        .add(Dense::new(10).activation(Activation::Softmax));
-    let summary = model.summary();
+    let summary = common::seed_a_cnn().summary();
     // The figures Keras prints for seed A's model.
     let params: Vec<usize> = summary.rows.iter().map(|r| r.2).collect();
     assert_eq!(params, vec![320, 0, 18496, 0, 0, 102464, 650]);

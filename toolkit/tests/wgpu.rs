@@ -6,6 +6,8 @@
 
 #![cfg(feature = "gpu")]
 
+mod common;
+
 use burn::tensor::{Device, DeviceKind, Tensor};
 use fireside::prelude::Values;
 
@@ -74,19 +76,11 @@ fn chapter_05_cnn_reaches_its_accuracy_through_fit() {
     println!("{}", fireside::device::info().headline());
     fireside::device::seed(42);
     let mnist = fireside::datasets::Mnist::load().expect("the shipped digits load");
-    let mut model = Sequential::new()
-        .add(Conv2d::new(32, 3).activation(Activation::Relu).input_shape([1, 28, 28]))
-        .add(MaxPool2d::new(2))
-        .add(Conv2d::new(64, 3).activation(Activation::Relu))
-        .add(MaxPool2d::new(2))
-        .add(Flatten)
-        .add(Dense::new(64).activation(Activation::Relu))
-        .add(Dense::new(10).activation(Activation::Softmax))
-        .compile(
-            Optimizer::adam(),
-            Loss::SparseCategoricalCrossEntropy { from_logits: false },
-            &[Metric::Accuracy],
-        );
+    let mut model = common::seed_a_cnn().compile(
+        Optimizer::adam(),
+        Loss::SparseCategoricalCrossEntropy { from_logits: false },
+        &[Metric::Accuracy],
+    );
     let started = std::time::Instant::now();
     model.fit(data::images(&mnist.train), data::labels(&mnist.train), Fit::epochs(epochs).batch_size(32));
     let trained_in = started.elapsed().as_secs_f64();
