@@ -37,12 +37,12 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Must match `[profile.dev]` in the repository's `Cargo.toml`: equal
-/// profiles give equal artifacts, which is what lets the template reuse the
-/// workspace build.
-const PROFILE: &str = r#"
+/// Must match the `[profile.dev*]` sections of the repository's `Cargo.toml`:
+/// equal profiles give equal artifacts, which is what lets the template reuse
+/// the workspace build. (A test checks each section.)
+const SHARED_PROFILE: &str = r#"
 [profile.dev]
-opt-level = 0
+opt-level = 3
 debug = false
 strip = "debuginfo"
 rpath = true
@@ -53,8 +53,8 @@ panic = "unwind"
 incremental = true
 overflow-checks = true
 
-[profile.dev.package."*"]
-opt-level = 3
+[profile.dev.build-override]
+opt-level = 0
 
 [profile.dev.package.burn-flex]
 debug-assertions = false
@@ -75,6 +75,13 @@ overflow-checks = false
 [profile.dev.package.gemm-f32]
 debug-assertions = false
 overflow-checks = false
+"#;
+
+/// The cells themselves (evcxr's crate `ctx`) compile at opt-level 0: fast to
+/// compile, and the work they call runs in the optimized toolkit.
+const CELL_PROFILE: &str = r#"
+[profile.dev.package.ctx]
+opt-level = 0
 "#;
 
 const INFO_FILE: &str = "fireside-template.json";
@@ -169,7 +176,9 @@ pub fn build(
     let write = |path: PathBuf, text: String| fs::write(&path, text).map_err(io_error("writing", &path));
     write(
         root.join("Cargo.toml"),
-        format!("[workspace]\nmembers = [\"cell\", \"anchor\"]\nresolver = \"3\"\n{PROFILE}"),
+        format!(
+            "[workspace]\nmembers = [\"cell\", \"anchor\"]\nresolver = \"3\"\n{SHARED_PROFILE}{CELL_PROFILE}"
+        ),
     )?;
     write(
         anchor.join("Cargo.toml"),
@@ -570,7 +579,7 @@ mod tests {
         // Another profile would give other artifacts: `fireside install`
         // would compile burn again instead of reusing the workspace build.
         let workspace = include_str!("../../Cargo.toml");
-        for section in PROFILE.trim().split("\n\n") {
+        for section in SHARED_PROFILE.trim().split("\n\n") {
             assert!(workspace.contains(section), "the workspace's Cargo.toml lacks:\n{section}");
         }
     }
