@@ -26,18 +26,34 @@ cargo() { env -u CI cargo "$@"; }
 # network and what to do, instead of leaving a registry error to decode.
 needs_network() {
   local what=$1; shift
-  if ! "$@"; then
-    printf '\nerror: the step "%s" needs the network (%s) and failed.\n' "$what" "$*" >&2
-    printf '  Connect this machine (a proxy: set HTTPS_PROXY) and run the same command again; what\n' >&2
-    printf '  was already downloaded is kept. Everything after the set-up runs offline.\n' >&2
-    return 1
-  fi
+  "$@" || { network_failed "$what" "$*"; return 1; }
+}
+
+network_failed() {
+  printf '\nerror: the step "%s" needs the network (%s) and failed.\n' "$1" "$2" >&2
+  printf '  Connect this machine (a proxy: set HTTPS_PROXY) and run the same command again; what\n' >&2
+  printf '  was already downloaded is kept. Everything after the set-up runs offline.\n' >&2
 }
 
 # Every crate of Cargo.lock, for every platform: the build downloads only
 # this machine's, but the kernel's cell template is resolved offline by
 # `cargo metadata`, which reads every platform's.
-fetch_crates() { needs_network "cargo fetch (crates.io)" cargo fetch --locked; }
+fetch_crates() {
+  local log="${TMPDIR:-/tmp}/fireside-fetch.$$" status=0
+  cargo fetch --locked 2>"$log" || status=$?
+  cat "$log" >&2
+  if [ "$status" -ne 0 ]; then
+    # A Cargo.lock that no longer matches the manifests is not a network problem.
+    if grep -q 'cannot update the lock file' "$log"; then
+      printf '\nerror: Cargo.lock does not match the Cargo.toml files (a dependency was added or removed).\n' >&2
+      printf '  Run `cargo tree --offline >/dev/null` to update it, and commit Cargo.lock.\n' >&2
+    else
+      network_failed "cargo fetch (crates.io)" "cargo fetch --locked"
+    fi
+  fi
+  rm -f "$log"
+  return "$status"
+}
 
 # burn's GPU backend (the toolkit's `gpu` feature) is built only where there
 # is a GPU: it is half of the toolkit's build, for a backend that a machine

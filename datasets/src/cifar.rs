@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
-use crate::error::{DatasetError, Result};
+use crate::error::{DatasetError, MAX_CIFAR_RECORDS, Result};
 use crate::image_set::ImageSet;
 use crate::location::{data_dir, shipped_cifar10_dir};
 
@@ -203,12 +203,20 @@ impl Cifar10 {
     pub fn read_batch(path: impl AsRef<Path>, class_names: Vec<String>) -> Result<ImageSet> {
         let path = path.as_ref();
         let mut bytes = fs::read(path).map_err(|source| DatasetError::Io { path: path.into(), source })?;
+        let most = MAX_CIFAR_RECORDS * RECORD_BYTES as u64;
         if bytes.starts_with(&[0x1f, 0x8b]) {
+            // No further than the largest batch (and a record more), so that a
+            // small file that expands without bound is refused, not unpacked.
             let mut unpacked = Vec::new();
             MultiGzDecoder::new(bytes.as_slice())
+                .take(most + RECORD_BYTES as u64)
                 .read_to_end(&mut unpacked)
                 .map_err(|source| DatasetError::BadGzip { path: path.into(), source })?;
             bytes = unpacked;
+        }
+        let records = bytes.len() as u64 / RECORD_BYTES as u64;
+        if bytes.is_empty() || records > MAX_CIFAR_RECORDS {
+            return Err(DatasetError::RecordCount { path: path.into(), records });
         }
         if bytes.len() % RECORD_BYTES != 0 {
             return Err(DatasetError::IncompleteRecord {
@@ -366,6 +374,29 @@ mod tests {
             ),
             "{message}"
         );
+    }
+
+    #[test]
+    fn an_empty_file_or_a_gzip_bomb_is_refused() {
+        let dir = scratch_dir("cifar-record-count");
+        let empty = dir.join("data_batch_1.bin");
+        fs::write(&empty, b"").unwrap();
+        let error = Cifar10::read_batch(&empty, vec!["a".into(); 10]).unwrap_err();
+        assert!(matches!(error, DatasetError::RecordCount { records: 0, .. }), "{error:?}");
+        assert!(error.to_string().contains("interrupted download"));
+
+        // 61,000 records of zeros: about 180 MB unpacked, 180 KB packed.
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let bomb = dir.join("data_batch_2.bin");
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        let zeros = vec![0u8; RECORD_BYTES * 1000];
+        for _ in 0..61 {
+            encoder.write_all(&zeros).unwrap();
+        }
+        fs::write(&bomb, encoder.finish().unwrap()).unwrap();
+        let error = Cifar10::read_batch(&bomb, vec!["a".into(); 10]).unwrap_err();
+        assert!(matches!(error, DatasetError::RecordCount { records: 60_001, .. }), "{error:?}");
     }
 
     #[test]

@@ -6,6 +6,13 @@
 use std::io;
 use std::path::PathBuf;
 
+/// The most a deflate stream expands: 1,032 to 1 (zlib's technical notes).
+pub const MAX_GZIP_RATIO: u64 = 1032;
+
+/// The most records a CIFAR-10 batch file holds (the test batch has 10,000;
+/// the largest CIFAR binary, CIFAR-100's training set, 50,000).
+pub const MAX_CIFAR_RECORDS: u64 = 60_000;
+
 /// A `Result` whose error is [`DatasetError`].
 ///
 /// ```
@@ -218,6 +225,35 @@ pub enum DatasetError {
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
+    },
+
+    /// A gzipped file whose header announces more data than it could hold.
+    #[error(
+        "{} announces {declared} bytes of data, more than a gzip file of {compressed} bytes \
+         can hold (deflate expands at most {MAX_GZIP_RATIO} times): the file is damaged or \
+         is not a data set; download it again",
+        path.display()
+    )]
+    ImplausibleSize {
+        /// The file.
+        path: PathBuf,
+        /// The length its header announces, in bytes.
+        declared: u64,
+        /// Its length on disk, compressed.
+        compressed: u64,
+    },
+
+    /// A CIFAR-10 batch file with no record at all, or far more than a batch has.
+    #[error(
+        "{} holds {records} records, where a CIFAR-10 batch file holds 1 to {MAX_CIFAR_RECORDS}; \
+         check the path (an empty file is often an interrupted download), or download it again",
+        path.display()
+    )]
+    RecordCount {
+        /// The file.
+        path: PathBuf,
+        /// How many records it holds, or would hold once decompressed.
+        records: u64,
     },
 
     /// A CIFAR-10 binary file whose length is not a whole number of records.

@@ -21,7 +21,7 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
-use crate::error::{DatasetError, Result, is_idx_dtype};
+use crate::error::{DatasetError, MAX_GZIP_RATIO, Result, is_idx_dtype};
 
 /// The first two bytes of every gzip file.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -137,11 +137,7 @@ impl IdxArray {
         let path = path.as_ref();
         let bytes = fs::read(path).map_err(|source| DatasetError::Io { path: path.into(), source })?;
         if bytes.starts_with(&GZIP_MAGIC) {
-            let mut decompressed = Vec::new();
-            MultiGzDecoder::new(bytes.as_slice())
-                .read_to_end(&mut decompressed)
-                .map_err(|source| DatasetError::BadGzip { path: path.into(), source })?;
-            Self::parse(&decompressed, path)
+            Self::parse(&decompress_as_announced(&bytes, path)?, path)
         } else {
             Self::parse(&bytes, path)
         }
@@ -246,6 +242,30 @@ impl IdxArray {
     }
 }
 
+/// Decompresses a gzipped IDX file no further than its header announces (and
+/// one byte more, so that trailing data is still reported): a small file
+/// that expands without bound (a "gzip bomb") is refused, not unpacked.
+fn decompress_as_announced(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
+    let bad_gzip = |source| DatasetError::BadGzip { path: path.into(), source };
+    let mut decoder = MultiGzDecoder::new(bytes);
+    let mut decompressed = Vec::new();
+    (&mut decoder).take(MAGIC_LEN as u64).read_to_end(&mut decompressed).map_err(bad_gzip)?;
+    let Some(&dim_count) = decompressed.get(MAGIC_LEN - 1) else {
+        return Ok(decompressed);
+    };
+    (&mut decoder).take(4 * u64::from(dim_count)).read_to_end(&mut decompressed).map_err(bad_gzip)?;
+    let announced = decompressed[MAGIC_LEN..]
+        .chunks_exact(4)
+        .map(|chunk| u64::from(u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])))
+        .fold(1u64, u64::saturating_mul);
+    let compressed = bytes.len() as u64;
+    if announced > compressed.saturating_mul(MAX_GZIP_RATIO) {
+        return Err(DatasetError::ImplausibleSize { path: path.into(), declared: announced, compressed });
+    }
+    decoder.take(announced.saturating_add(1)).read_to_end(&mut decompressed).map_err(bad_gzip)?;
+    Ok(decompressed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +285,31 @@ mod tests {
             sample().write(&path, compression).unwrap();
             assert_eq!(IdxArray::read(&path).unwrap(), sample(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_gzip_bomb_behind_a_small_header_is_refused_without_unpacking_it() {
+        use flate2::Compression as Level;
+        let dir = scratch_dir("idx-gzip-bomb");
+        let path = dir.join("bomb-idx1-ubyte.gz");
+        // A header that announces 16 bytes, then 64 MiB of zeros (65 KB compressed).
+        let mut encoder = GzEncoder::new(Vec::new(), Level::best());
+        encoder.write_all(&[0, 0, 0x08, 1, 0, 0, 0, 16]).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            encoder.write_all(&zeros).unwrap();
+        }
+        fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let error = IdxArray::read(&path).unwrap_err();
+        assert!(matches!(error, DatasetError::TrailingData { expected: 24, actual: 25, .. }), "{error}");
+
+        // A header that announces more than the file could ever hold.
+        let mut encoder = GzEncoder::new(Vec::new(), Level::best());
+        encoder.write_all(&[0, 0, 0x08, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0]).unwrap();
+        fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let error = IdxArray::read(&path).unwrap_err();
+        assert!(matches!(error, DatasetError::ImplausibleSize { .. }), "{error}");
+        assert!(error.to_string().contains("download it again"));
     }
 
     #[test]

@@ -46,7 +46,6 @@ enum Event {
         message: String,
         location: String,
     },
-    UserError,
 }
 
 #[derive(Debug, Clone)]
@@ -59,55 +58,78 @@ pub struct PanicReport {
 #[derive(Debug, Clone, Default)]
 pub struct CellEvents {
     pub panic: Option<PanicReport>,
-    /// A `?` at the top level of the cell returned an error.
-    pub user_error: bool,
     pub last_stderr: Option<String>,
+    /// The cell's last lines on stderr (`STDERR_TAIL` of them), where a
+    /// dying process says why, before its backtrace.
+    pub stderr_tail: Vec<String>,
 }
 
 #[derive(Default)]
 struct CellState {
     parent: Option<Message>,
     events: CellEvents,
+    /// Text sent to the cell so far, and text dropped past `OUTPUT_LIMIT`.
+    sent_bytes: usize,
+    dropped_bytes: usize,
 }
+
+/// The most text one cell sends to the notebook. A notebook with more does
+/// not open in a browser; a loop printing without bound would fill the
+/// frontend's memory, and the file it is saved in.
+const OUTPUT_LIMIT: usize = 8 * 1024 * 1024;
 
 pub struct Forwarders {
     state: Arc<Mutex<CellState>>,
+    outbox: Outbox,
     flush_stdout: Sender<Sender<()>>,
     flush_stderr: Sender<Sender<()>>,
 }
 
 impl Forwarders {
     pub fn spawn(outputs: EvalContextOutputs, outbox: Outbox, events: CellEvents) -> Forwarders {
-        let state = Arc::new(Mutex::new(CellState { parent: None, events }));
+        let state = Arc::new(Mutex::new(CellState { events, ..CellState::default() }));
         let (flush_stdout, stdout_flushes) = crossbeam_channel::unbounded();
         let (flush_stderr, stderr_flushes) = crossbeam_channel::unbounded();
         let stdout =
             Stream { name: "stdout", outbox: outbox.clone(), state: state.clone(), pending: String::new() };
-        let stderr = Stream { name: "stderr", outbox, state: state.clone(), pending: String::new() };
+        let stderr =
+            Stream { name: "stderr", outbox: outbox.clone(), state: state.clone(), pending: String::new() };
         std::thread::spawn(move || stdout.forward(outputs.stdout, stdout_flushes));
         std::thread::spawn(move || stderr.forward(outputs.stderr, stderr_flushes));
-        Forwarders { state, flush_stdout, flush_stderr }
+        Forwarders { state, outbox, flush_stdout, flush_stderr }
     }
 
     pub fn begin_cell(&self, parent: Message) {
         let mut state = self.state.lock().unwrap();
         state.parent = Some(parent);
         state.events = CellEvents::default();
+        state.sent_bytes = 0;
+        state.dropped_bytes = 0;
     }
 
     /// Sends what is still buffered and returns what the cell reported.
-    pub fn end_cell(&self) -> CellEvents {
+    /// `user_error`: a `?` ended the cell, and its text is awaited.
+    pub fn end_cell(&self, user_error: bool) -> CellEvents {
         for flush in [&self.flush_stdout, &self.flush_stderr] {
             flush_stream(flush);
         }
         // A `?` error's text comes through stderr, another pipe than the
         // event that reports the error, and can be a moment behind it.
         let deadline = std::time::Instant::now() + ERROR_TEXT_WAIT;
-        while std::time::Instant::now() < deadline && self.awaits_error_text() {
+        while user_error && std::time::Instant::now() < deadline && self.awaits_error_text() {
             std::thread::sleep(Duration::from_millis(10));
             flush_stream(&self.flush_stderr);
         }
         let mut state = self.state.lock().unwrap();
+        if let (Some(parent), dropped @ 1..) = (&state.parent, state.dropped_bytes) {
+            let text = format!(
+                "\nfireside: this cell printed {} MB more than the {} MB shown, which were left out; \
+                 write large output to a file instead\n",
+                dropped.div_ceil(1_000_000),
+                OUTPUT_LIMIT / (1024 * 1024)
+            );
+            self.outbox.publish(parent, "stream", json!({ "name": "stderr", "text": text }));
+        }
         state.parent = None;
         std::mem::take(&mut state.events)
     }
@@ -116,9 +138,12 @@ impl Forwarders {
 impl Forwarders {
     fn awaits_error_text(&self) -> bool {
         let state = self.state.lock().unwrap();
-        state.events.user_error && state.events.last_stderr.is_none()
+        state.events.last_stderr.is_none()
     }
 }
+
+/// How many of a cell's last stderr lines are kept (`CellEvents::stderr_tail`).
+const STDERR_TAIL: usize = 40;
 
 /// How long the end of a cell waits for the text of a `?` error.
 const ERROR_TEXT_WAIT: Duration = Duration::from_millis(500);
@@ -162,7 +187,14 @@ impl Stream {
     }
 
     fn line(&mut self, line: String) {
-        if let Some(event) = line.strip_prefix(MARKER) {
+        // Text that a cell printed without a newline (`print!`) precedes
+        // the marker on the same line.
+        if let Some(at) = line.find(MARKER) {
+            let (text, event) = line.split_at(at);
+            if !text.is_empty() {
+                self.line(text.to_owned());
+            }
+            let event = &event[MARKER.len()..];
             self.send_pending();
             match serde_json::from_str::<Event>(event) {
                 Ok(event) => self.event(event),
@@ -171,7 +203,13 @@ impl Stream {
             return;
         }
         if self.name == "stderr" && !line.trim().is_empty() {
-            self.state.lock().unwrap().events.last_stderr = Some(line.clone());
+            let mut state = self.state.lock().unwrap();
+            state.events.last_stderr = Some(line.clone());
+            let tail = &mut state.events.stderr_tail;
+            if tail.len() == STDERR_TAIL {
+                tail.remove(0);
+            }
+            tail.push(line.clone());
         }
         self.pending.push_str(&line);
         self.pending.push('\n');
@@ -185,7 +223,13 @@ impl Stream {
             return;
         }
         let text = std::mem::take(&mut self.pending);
-        match &self.state.lock().unwrap().parent {
+        let mut state = self.state.lock().unwrap();
+        if state.parent.is_some() && state.sent_bytes + text.len() > OUTPUT_LIMIT {
+            state.dropped_bytes += text.len();
+            return;
+        }
+        state.sent_bytes += text.len();
+        match &state.parent {
             Some(parent) => self.outbox.publish(parent, "stream", json!({ "name": self.name, "text": text })),
             // Output between cells (a background thread, the preload) goes to the kernel's log.
             None => eprint!("{text}"),
@@ -198,7 +242,6 @@ impl Stream {
             Event::Panic { message, location } => {
                 state.events.panic = Some(PanicReport { message, location })
             }
-            Event::UserError => state.events.user_error = true,
             Event::Display { data, metadata, display_id } => {
                 if let Some(parent) = &state.parent {
                     let transient = display_id.map(|id| json!({ "display_id": id })).unwrap_or(json!({}));

@@ -348,7 +348,7 @@ impl Evaluator {
             },
         );
 
-        let events = forwarders.end_cell();
+        let events = forwarders.end_cell(result.as_ref().is_ok_and(|outputs| outputs.user_error));
         let interrupt = self.setup.interrupter.end_cell();
         let outcome = match result {
             Ok(outputs) => {
@@ -367,7 +367,7 @@ impl Evaluator {
                         "interrupted; the cell stopped at a check of fireside::interrupted(), and every variable is kept",
                         vec!["KeyboardInterrupt: the cell was interrupted and stopped cleanly; every variable is kept.".to_owned()],
                     )
-                } else if events.user_error {
+                } else if outputs.user_error {
                     let evalue = events.last_stderr.unwrap_or_else(|| "a `?` returned an error".to_owned());
                     Outcome::error("Error", evalue.clone(), vec![
                         format!("Error: {evalue}"),
@@ -377,7 +377,9 @@ impl Evaluator {
                     Outcome::Ok(outputs)
                 }
             }
-            Err(error) => self.describe_failure(error, &request.code, interrupt, &variables_before),
+            Err(error) => {
+                self.describe_failure(error, &request.code, interrupt, &variables_before, &events.stderr_tail)
+            }
         };
         if let Ok(context) = &self.context {
             self.setup.interrupter.set_child(context.process_handle());
@@ -391,7 +393,19 @@ impl Evaluator {
         code: &str,
         interrupt: CellInterrupt,
         variables_before: &[String],
+        stderr_tail: &[String],
     ) -> Outcome {
+        if interrupt.requested && !matches!(error, evcxr::Error::SubprocessTerminated(_)) {
+            // The interrupt stopped the cell's build (evcxr::cancel_build).
+            return Outcome::error(
+                "KeyboardInterrupt",
+                "interrupted while the cell was compiling: it did not run, and every variable is kept",
+                vec![
+                    "KeyboardInterrupt: the cell was interrupted while it compiled.".to_owned(),
+                    "It did not run; every variable is kept.".to_owned(),
+                ],
+            );
+        }
         match error {
             evcxr::Error::CompilationErrors(errors) => {
                 let traceback = compile_errors::render(&errors, code);
@@ -417,11 +431,12 @@ impl Evaluator {
                         ],
                     )
                 } else {
+                    let cause = crate::process_death::cause_of_death(&reason, stderr_tail);
                     Outcome::error(
                         "ProcessDied",
-                        format!("{reason}; {lost}"),
+                        format!("{cause}; the Rust process was restarted, and {lost}"),
                         vec![
-                            format!("The Rust process running the cells stopped: {reason}"),
+                            format!("The Rust process running the cells died: {cause}."),
                             format!("It was restarted; {lost}."),
                         ],
                     )
@@ -449,6 +464,9 @@ impl Evaluator {
     }
 
     fn reattach_toolkit(&mut self) {
+        if self.setup.interrupter.is_stopping() {
+            return;
+        }
         let Some(private_dir) = &self.private_dir else { return };
         let Ok(context) = &mut self.context else { return };
         if let Ok(code) = private_dir.reattach_code()

@@ -83,8 +83,8 @@ impl History {
             "search" => {
                 let pattern = request["pattern"].as_str().unwrap_or("*");
                 let unique = request["unique"].as_bool().unwrap_or(false);
-                let mut found: Vec<&Entry> =
-                    entries.iter().filter(|e| glob_match(pattern, &e.input)).collect();
+                let pattern = glob_pattern(pattern);
+                let mut found: Vec<&Entry> = entries.iter().filter(|e| pattern.matches(&e.input)).collect();
                 if unique {
                     let mut seen = std::collections::HashSet::new();
                     found.reverse();
@@ -118,29 +118,13 @@ fn tail(entries: Vec<&Entry>, n: Option<usize>) -> Vec<&Entry> {
     }
 }
 
-/// IPython's history search: `*` matches any run of characters, `?` one.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+/// IPython's history search, a glob over the whole input as SQLite's GLOB:
+/// `*` matches any run of characters (a literal `*` too), `?` one, `[…]` a
+/// class. A pattern that is not a valid glob is matched literally.
+fn glob_pattern(pattern: &str) -> glob::Pattern {
+    glob::Pattern::new(pattern).unwrap_or_else(|_| {
+        glob::Pattern::new(&glob::Pattern::escape(pattern)).expect("an escaped pattern is valid")
+    })
 }
 
 #[cfg(test)]
@@ -186,6 +170,20 @@ mod tests {
         assert_eq!(
             inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "*a*", "unique": true}))),
             ["let a = 1;", "let b = a * 2;", "a + 1"]
+        );
+        // A `*` of the pattern over a literal `*` of the code (the hand-written
+        // matcher this replaced found nothing here).
+        assert_eq!(
+            inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "let b = a *;"}))),
+            ["let b = a * 2;"]
+        );
+        assert_eq!(
+            inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "let [ab] = *"}))),
+            ["let a = 1;", "let b = a * 2;"]
+        );
+        assert_eq!(
+            inputs(history.answer(&json!({"hist_access_type": "search", "pattern": "a [+"}))).len(),
+            0
         );
     }
 

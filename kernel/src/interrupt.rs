@@ -3,9 +3,12 @@
 //! The first step is cooperative: the kernel creates a flag file whose path
 //! the evaluation process knows (`FIRESIDE_INTERRUPT_FILE`); the toolkit's
 //! loops (`fit`, progress bars) and `fireside::interrupted()` look at it and
-//! stop, so the cell ends normally and every variable survives. Only a cell
-//! that ignores the flag for `GRACE` is stopped the hard way, by killing the
-//! evaluation process, which loses the variables (the kernel names them).
+//! stop, so the cell ends normally and every variable survives. A cell that
+//! is still compiling has its build stopped instead (evcxr's
+//! `cancel_build`): it never runs, and the evaluation process is untouched.
+//! Only a running cell that ignores the flag for `GRACE` is stopped the hard
+//! way, by killing the evaluation process, which loses the variables (the
+//! kernel names them).
 
 use std::path::PathBuf;
 use std::process::Child;
@@ -23,6 +26,7 @@ struct State {
     next_cell: u64,
     requested: bool,
     killed: bool,
+    stopping: bool,
 }
 
 /// What happened to a cell in the way of interrupts.
@@ -77,6 +81,27 @@ impl Interrupter {
         self.state.lock().unwrap().requested
     }
 
+    /// The kernel is shutting down: the running cell (build or code) is
+    /// stopped at once, since its variables are about to go anyway.
+    pub fn stop_now(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.stopping = true;
+        if state.running_cell.is_none() {
+            return;
+        }
+        state.requested = true;
+        state.killed = true;
+        evcxr::cancel_build();
+        if let Some(child) = &state.child {
+            let _ = child.lock().unwrap().kill();
+        }
+    }
+
+    /// Whether the kernel is shutting down (`stop_now`).
+    pub fn is_stopping(&self) -> bool {
+        self.state.lock().unwrap().stopping
+    }
+
     /// Asks the running cell to stop; kills its process after `GRACE`.
     pub fn interrupt(&self) {
         let mut state = self.state.lock().unwrap();
@@ -89,16 +114,27 @@ impl Interrupter {
         {
             eprintln!("fireside: could not write the interrupt flag {}: {error}", flag.display());
         }
+        evcxr::cancel_build();
         let shared = self.state.clone();
         std::thread::spawn(move || {
             std::thread::sleep(GRACE);
-            let mut state = shared.lock().unwrap();
-            if state.running_cell != Some(cell) {
+            loop {
+                let mut state = shared.lock().unwrap();
+                if state.running_cell != Some(cell) {
+                    return;
+                }
+                // Compiled since the interrupt (evcxr was analysing the cell
+                // when it came): stop that build, never the variables' process.
+                if evcxr::cancel_build() {
+                    drop(state);
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+                state.killed = true;
+                if let Some(child) = &state.child {
+                    let _ = child.lock().unwrap().kill();
+                }
                 return;
-            }
-            state.killed = true;
-            if let Some(child) = &state.child {
-                let _ = child.lock().unwrap().kill();
             }
         });
     }

@@ -15,6 +15,7 @@ mod history;
 mod install;
 mod interrupt;
 mod paths;
+mod process_death;
 mod quick_complete;
 mod server;
 mod template;
@@ -151,7 +152,11 @@ fn main() -> anyhow::Result<()> {
             }
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-            runtime.block_on(server::run(connection, server::KernelOptions { data_dir }))?;
+            let served = runtime.block_on(server::run(connection, server::KernelOptions { data_dir }));
+            // Normally gone already (the evaluator removes it when it stops);
+            // not if the evaluator did not stop in time.
+            let _ = std::fs::remove_dir_all(private.root());
+            served?;
             // Leave without waiting on blocked socket tasks.
             std::process::exit(0)
         }

@@ -6,7 +6,7 @@
 use crate::evaluator::{self, EvaluatorHandle, Request};
 use crate::history::History;
 use crate::interrupt::Interrupter;
-use crate::wire::{Message, Signer};
+use crate::wire::{Message, Signer, WireError};
 use crate::{PROTOCOL_VERSION, completeness};
 use bytes::Bytes;
 use jupyter_protocol::{
@@ -60,6 +60,13 @@ pub struct KernelOptions {
 
 pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::Result<()> {
     let signer = Signer::new(&connection.signature_scheme, &connection.key)?;
+    if !signer.is_signing() {
+        eprintln!(
+            "fireside: warning: the connection file's key is empty, so messages are not signed and \
+             anyone who can reach these ports can run code as you; let Jupyter write the \
+             connection file (it sets a random key)"
+        );
+    }
     let url = |port: u16| format!("tcp://{}:{}", connection.ip, port);
 
     let mut iopub = zeromq::PubSocket::new();
@@ -116,7 +123,25 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     tokio::spawn(serve(control_recv, signer.clone(), shared.clone(), Socket_::Control));
     tokio::spawn(serve_stdin(stdin_recv, signer, input_tx));
 
-    shutdown_rx.recv().await;
+    // SIGINT interrupts the running cell, as in ipykernel (a terminal's
+    // Ctrl-C reaches the kernels of the server it started); SIGTERM, which
+    // jupyter_client sends when a shutdown takes too long, shuts down.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let interrupter_on_sigint = shared.interrupter.clone();
+    tokio::spawn(async move {
+        while sigint.recv().await.is_some() {
+            interrupter_on_sigint.interrupt();
+        }
+    });
+    tokio::select! {
+        _ = shutdown_rx.recv() => {}
+        _ = sigterm.recv() => eprintln!("fireside: SIGTERM, shutting down"),
+    }
+    // A cell still running is stopped, not waited for: a frontend gives a
+    // shutdown a few seconds before it kills the kernel by signal.
+    shared.interrupter.stop_now();
     shared.evaluator.stop();
     // Give the reply a moment to leave before the process exits.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -150,7 +175,14 @@ async fn drain<S: SocketSend>(mut socket: S, mut queue: UnboundedReceiver<Messag
     }
 }
 
-async fn receive<S: SocketRecv>(socket: &mut S, signer: &Signer) -> Option<Message> {
+/// The next message on a socket that can be trusted; `None` once it closes.
+/// Others are dropped (the kernel keeps serving); a signed request whose
+/// body is unreadable is answered with an error, so its sender does not wait.
+async fn receive<S: SocketRecv>(
+    socket: &mut S,
+    signer: &Signer,
+    reject: impl Fn(&Message, String),
+) -> Option<Message> {
     loop {
         let frames: Vec<Bytes> = match socket.recv().await {
             Ok(message) => message.into_vec(),
@@ -161,14 +193,32 @@ async fn receive<S: SocketRecv>(socket: &mut S, signer: &Signer) -> Option<Messa
         };
         match Message::decode(frames, signer) {
             Ok(message) => return Some(message),
-            // A message we cannot trust is dropped; the kernel keeps serving.
+            Err(WireError::BadJson { request, frame, source }) => {
+                eprintln!("fireside: a {} with an unreadable {frame}: {source}", request.msg_type());
+                reject(
+                    &request,
+                    format!("the {frame} of this {} is not valid JSON: {source}", request.msg_type()),
+                );
+            }
             Err(error) => eprintln!("fireside: dropped an incoming message: {error}"),
         }
     }
 }
 
 async fn serve<S: SocketRecv>(mut socket: S, signer: Signer, shared: Arc<Shared>, which: Socket_) {
-    while let Some(request) = receive(&mut socket, &signer).await {
+    let reject = |request: &Message, reason: String| {
+        if !request.msg_type().ends_with("_request") {
+            return;
+        }
+        shared.outbox.status(request, "busy");
+        let content = json!({ "status": "error", "ename": "BadRequest", "evalue": reason, "traceback": [] });
+        match which {
+            Socket_::Control => shared.outbox.reply_control(request, content),
+            Socket_::Shell => shared.outbox.reply(request, content),
+        }
+        shared.outbox.status(request, "idle");
+    };
+    while let Some(request) = receive(&mut socket, &signer, &reject).await {
         handle(&shared, request, which);
     }
 }
@@ -178,7 +228,7 @@ async fn serve_stdin<S: SocketRecv>(
     signer: Signer,
     replies: crossbeam_channel::Sender<Message>,
 ) {
-    while let Some(reply) = receive(&mut socket, &signer).await {
+    while let Some(reply) = receive(&mut socket, &signer, |_, _| {}).await {
         if reply.msg_type() == "input_reply" {
             let _ = replies.send(reply);
         }
@@ -202,7 +252,13 @@ fn handle(shared: &Shared, request: Message, which: Socket_) {
     }
     outbox.status(&request, "busy");
     match request.msg_type() {
-        "kernel_info_request" => reply(to_json(kernel_info())),
+        "kernel_info_request" => {
+            let mut info = to_json(kernel_info());
+            // JEP 92: the optional protocol features this kernel has (none of
+            // them: no debugger, no subshells). jupyter-protocol lacks the field.
+            info["supported_features"] = json!([]);
+            reply(info)
+        }
         "is_complete_request" => {
             let code = serde_json::from_value::<IsCompleteRequest>(request.content.clone())
                 .map(|r| r.code)

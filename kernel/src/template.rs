@@ -440,21 +440,29 @@ fn is_shared_artifact(path: &Path) -> bool {
 }
 
 /// A kernel's own copy of the template, removed when the kernel exits.
+///
+/// A live kernel holds an exclusive lock on its `lock` file; a directory
+/// whose lock nobody holds belongs to a kernel that was killed. (A pid would
+/// not do: pids are reused, and kernels in other PID namespaces, JupyterHub
+/// containers sharing a home for instance, have pids that mean nothing here.)
 pub struct PrivateDir {
     root: PathBuf,
     created: bool,
+    lock: Option<fs::File>,
 }
+
+const LOCK_FILE: &str = "lock";
 
 impl PrivateDir {
     /// The directory for a new kernel under `data_dir/kernels`.
     pub fn plan(data_dir: &Path) -> PrivateDir {
         let id = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().to_string()[..8]);
-        PrivateDir { root: data_dir.join("kernels").join(id), created: false }
+        PrivateDir { root: data_dir.join("kernels").join(id), created: false, lock: None }
     }
 
     pub fn from_env() -> Result<PrivateDir, TemplateError> {
         let root = std::env::var_os("FIRESIDE_PRIVATE_DIR").ok_or(TemplateError::NoPrivateDir)?;
-        Ok(PrivateDir { root: PathBuf::from(root), created: false })
+        Ok(PrivateDir { root: PathBuf::from(root), created: false, lock: None })
     }
 
     pub fn root(&self) -> &Path {
@@ -476,13 +484,21 @@ impl PrivateDir {
         if !template.join(INFO_FILE).exists() {
             return Err(TemplateError::Missing(template));
         }
-        // The pid goes in first: a kernel starting at the same moment (two
+        // The lock goes in first: a kernel starting at the same moment (two
         // students on one server) must see this directory as alive, not as
         // the leftover of a crashed kernel, while it is being copied.
         fs::create_dir_all(&self.root).map_err(io_error("creating", &self.root))?;
         self.created = true;
-        fs::write(self.root.join("pid"), std::process::id().to_string())
-            .map_err(io_error("writing", &self.root))?;
+        // Locked under another name, then renamed: a `lock` file that is
+        // not locked is always a dead kernel's, never one being created.
+        let pending = self.root.join("lock.new");
+        let lock = fs::File::create(&pending).map_err(io_error("creating", &pending))?;
+        if !try_lock(&lock) {
+            return Err(io_error("locking", &pending)(io::Error::last_os_error()));
+        }
+        let lock_path = self.root.join(LOCK_FILE);
+        fs::rename(&pending, &lock_path).map_err(io_error("renaming", &pending))?;
+        self.lock = Some(lock);
         let skip_incremental = |path: &Path| path.file_name().is_some_and(|n| n == "incremental");
         copy_tree(&template, &self.root, &skip_incremental, &is_shared_artifact)?;
         Ok(())
@@ -550,24 +566,36 @@ pub fn remove_stale_kernel_dirs_later(data_dir: &Path) {
     std::thread::spawn(move || remove_stale_kernel_dirs(&kernels));
 }
 
-/// Removes the directories of kernels whose process is gone (killed
-/// kernels cannot clean up after themselves).
+/// Removes the directories of kernels that were killed (they cannot clean
+/// up after themselves): those whose lock no process holds.
 fn remove_stale_kernel_dirs(kernels: &Path) {
     let Ok(entries) = fs::read_dir(kernels) else { return };
     for entry in entries.flatten() {
-        let pid =
-            fs::read_to_string(entry.path().join("pid")).ok().and_then(|p| p.trim().parse::<i32>().ok());
-        let alive = match pid {
-            Some(pid) => (unsafe { libc::kill(pid, 0) }) == 0,
-            // No pid yet: being created right now, unless it is old.
-            None => entry.metadata().and_then(|m| m.modified()).is_ok_and(|modified| {
-                modified.elapsed().is_ok_and(|age| age < std::time::Duration::from_secs(600))
-            }),
+        let stale = match fs::File::open(entry.path().join(LOCK_FILE)) {
+            // Held while the directory is removed, so that no kernel takes it meanwhile.
+            Ok(lock) => try_lock(&lock) && fs::remove_dir_all(entry.path()).is_ok(),
+            // No lock yet: being created right now, unless it is old.
+            Err(_) => {
+                let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+                age.is_some_and(|age| age > BEING_CREATED) && fs::remove_dir_all(entry.path()).is_ok()
+            }
         };
-        if !alive {
-            let _ = fs::remove_dir_all(entry.path());
+        if stale {
+            eprintln!("fireside: removed {}, left by a kernel that was killed", entry.path().display());
         }
     }
+}
+
+/// How long a kernel directory without a lock may be one that a kernel is
+/// still creating (the lock comes a moment after the directory).
+const BEING_CREATED: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An exclusive, non-blocking lock on the whole file; the system releases it
+/// when the process ends, however it ends.
+fn try_lock(file: &fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock(2) on a descriptor that `file` owns.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
 #[cfg(test)]
@@ -645,16 +673,40 @@ mod tests {
     }
 
     #[test]
-    fn a_kernel_dir_being_created_or_alive_is_kept_and_a_dead_one_removed() {
+    fn a_kernel_dir_is_removed_only_when_no_process_holds_its_lock() {
         let kernels = std::env::temp_dir().join(format!("fireside-stale-test-{}", std::process::id()));
-        let (alive, creating, dead) = (kernels.join("alive"), kernels.join("creating"), kernels.join("dead"));
-        for dir in [&alive, &creating, &dead] {
-            fs::create_dir_all(dir).unwrap();
-        }
-        fs::write(alive.join("pid"), std::process::id().to_string()).unwrap();
-        fs::write(dead.join("pid"), i32::MAX.to_string()).unwrap();
+        let dir = |name: &str| {
+            let dir = kernels.join(name);
+            fs::create_dir_all(&dir).unwrap();
+            dir
+        };
+        let age = |path: &Path| {
+            let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+            fs::File::open(path).unwrap().set_modified(long_ago).unwrap();
+        };
+        // Alive: its lock is held (here by another open file of this process,
+        // as by a kernel whose pid means nothing in this PID namespace).
+        let alive = dir("alive");
+        let held = fs::File::create(alive.join(LOCK_FILE)).unwrap();
+        assert!(try_lock(&held));
+        age(&alive.join(LOCK_FILE));
+        // Killed: a lock file nobody holds, even with a pid file of a live
+        // process, and even a moment after it was made.
+        let killed = dir("killed");
+        fs::write(killed.join(LOCK_FILE), "").unwrap();
+        fs::write(killed.join("pid"), std::process::id().to_string()).unwrap();
+        // Being created: no lock file yet, or only the one being locked.
+        let creating = dir("creating");
+        let locking = dir("locking");
+        fs::write(locking.join("lock.new"), "").unwrap();
+        // Abandoned before its lock was made, long ago.
+        let abandoned = dir("abandoned");
+        age(&abandoned);
+
         remove_stale_kernel_dirs(&kernels);
-        assert!(alive.exists() && creating.exists() && !dead.exists());
+        assert!(alive.exists() && creating.exists() && locking.exists());
+        assert!(!killed.exists() && !abandoned.exists());
+        drop(held);
         fs::remove_dir_all(&kernels).unwrap();
     }
 

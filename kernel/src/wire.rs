@@ -8,6 +8,8 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 const DELIMITER: &[u8] = b"<IDS|MSG>";
 
@@ -20,8 +22,13 @@ pub enum WireError {
     MissingFrames,
     #[error("the HMAC signature does not match: check the key in the connection file")]
     BadSignature,
-    #[error("frame {frame} is not valid JSON: {source}")]
-    BadJson { frame: &'static str, source: serde_json::Error },
+    #[error("the header is not a JSON object with a msg_id and a msg_type")]
+    BadHeader,
+    /// Signed, with a readable header, so the sender can be answered.
+    #[error("the {frame} frame of a {} is not valid JSON: {source}", request.msg_type())]
+    BadJson { frame: &'static str, source: serde_json::Error, request: Box<Message> },
+    #[error("the signature was seen before: a replayed message")]
+    Replayed,
     #[error("unsupported signature scheme {0:?}: only hmac-sha256 is implemented")]
     UnsupportedScheme(String),
 }
@@ -31,17 +38,50 @@ pub enum WireError {
 #[derive(Clone)]
 pub struct Signer {
     key: Option<Vec<u8>>,
+    seen: Arc<Mutex<SeenSignatures>>,
+}
+
+/// The signatures of the last messages received, to refuse a replayed one,
+/// as jupyter_client's `Session.digest_history` does (and of the same size).
+#[derive(Default)]
+struct SeenSignatures {
+    set: HashSet<Bytes>,
+    order: VecDeque<Bytes>,
+}
+
+const SEEN_SIGNATURES: usize = 1 << 16;
+
+impl SeenSignatures {
+    /// Records a signature; false if it was already there.
+    fn insert(&mut self, signature: &Bytes) -> bool {
+        if !self.set.insert(signature.clone()) {
+            return false;
+        }
+        self.order.push_back(signature.clone());
+        if self.order.len() > SEEN_SIGNATURES
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.set.remove(&oldest);
+        }
+        true
+    }
 }
 
 impl Signer {
     pub fn new(scheme: &str, key: &str) -> Result<Self, WireError> {
+        let seen = Arc::default();
         if key.is_empty() {
-            return Ok(Signer { key: None });
+            return Ok(Signer { key: None, seen });
         }
         if scheme != "hmac-sha256" {
             return Err(WireError::UnsupportedScheme(scheme.to_owned()));
         }
-        Ok(Signer { key: Some(key.as_bytes().to_vec()) })
+        Ok(Signer { key: Some(key.as_bytes().to_vec()), seen })
+    }
+
+    /// Whether messages are signed: not with an empty key.
+    pub fn is_signing(&self) -> bool {
+        self.key.is_some()
     }
 
     fn mac(&self, parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
@@ -106,17 +146,33 @@ impl Message {
         if !signer.verify(&rest[0], &parts) {
             return Err(WireError::BadSignature);
         }
-        let parse = |frame: &'static str, bytes: &Bytes| {
-            serde_json::from_slice::<Value>(bytes).map_err(|source| WireError::BadJson { frame, source })
-        };
-        Ok(Message {
+        if signer.is_signing() && !signer.seen.lock().unwrap().insert(&rest[0]) {
+            return Err(WireError::Replayed);
+        }
+        let header = serde_json::from_slice::<Value>(&rest[1]).map_err(|_| WireError::BadHeader)?;
+        if !header["msg_id"].is_string() || !header["msg_type"].is_string() {
+            return Err(WireError::BadHeader);
+        }
+        let mut message = Message {
             identities,
-            header: parse("header", &rest[1])?,
-            parent_header: parse("parent_header", &rest[2])?,
-            metadata: parse("metadata", &rest[3])?,
-            content: parse("content", &rest[4])?,
+            header,
+            parent_header: json!({}),
+            metadata: json!({}),
+            content: json!({}),
             buffers: rest[5..].to_vec(),
-        })
+        };
+        for (frame, bytes) in [("parent_header", &rest[2]), ("metadata", &rest[3]), ("content", &rest[4])] {
+            let value = match serde_json::from_slice::<Value>(bytes) {
+                Ok(value) => value,
+                Err(source) => return Err(WireError::BadJson { frame, source, request: Box::new(message) }),
+            };
+            match frame {
+                "parent_header" => message.parent_header = value,
+                "metadata" => message.metadata = value,
+                _ => message.content = value,
+            }
+        }
+        Ok(message)
     }
 
     /// Encodes the message as signed frames, identities first.
@@ -209,6 +265,42 @@ mod tests {
         let last = frames.len() - 1;
         frames[last] = Bytes::from_static(b"{\"code\": \"evil\"}");
         assert!(matches!(Message::decode(frames, &signer), Err(WireError::BadSignature)));
+    }
+
+    #[test]
+    fn a_replayed_message_is_rejected() {
+        let signer = Signer::new("hmac-sha256", "secret").unwrap();
+        let frames = request(&signer);
+        assert!(Message::decode(frames.clone(), &signer).is_ok());
+        assert!(matches!(Message::decode(frames, &signer), Err(WireError::Replayed)));
+        assert!(Message::decode(request(&signer), &signer).is_ok(), "a new message is accepted");
+    }
+
+    #[test]
+    fn a_signed_message_with_unreadable_content_keeps_its_header_for_the_reply() {
+        let signer = Signer::new("hmac-sha256", "secret").unwrap();
+        let mut frames = request(&signer);
+        let content = frames.len() - 1;
+        frames[content] = Bytes::from_static(b"{not json");
+        let parts: Vec<&[u8]> = frames[frames.len() - 4..].iter().map(|f| f.as_ref()).collect();
+        let signature = Bytes::from(signer.sign(&parts));
+        let delimiter = frames.iter().position(|f| f.as_ref() == DELIMITER).unwrap();
+        frames[delimiter + 1] = signature;
+        match Message::decode(frames, &signer) {
+            Err(WireError::BadJson { frame: "content", request, .. }) => {
+                assert_eq!(request.msg_type(), "kernel_info_request")
+            }
+            other => panic!("expected BadJson for the content, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_header_without_msg_type_is_rejected() {
+        let signer = Signer::new("hmac-sha256", "").unwrap();
+        let frames = ["<IDS|MSG>", "", "{\"msg_id\": \"1\"}", "{}", "{}", "{}"]
+            .map(|frame| Bytes::from(frame.as_bytes().to_vec()))
+            .to_vec();
+        assert!(matches!(Message::decode(frames, &signer), Err(WireError::BadHeader)));
     }
 
     #[test]

@@ -56,10 +56,11 @@ def test_a_progress_bar_updates_in_place(kernel):
 
 
 def test_input_asks_the_frontend(kernel):
-    msg_id = kernel.execute('let name = fireside::input("Your name? ");\nformat!("hello {name}")', allow_stdin=True)
+    # A prompt with its own ':' arrives whole (evcxr used to cut it there).
+    msg_id = kernel.execute('let name = fireside::input("Name (first: last): ");\nformat!("hello {name}")', allow_stdin=True)
     request = kernel.get_stdin_msg(timeout=120)
     assert request["msg_type"] == "input_request"
-    assert request["content"]["prompt"] == "Your name? "
+    assert request["content"]["prompt"] == "Name (first: last): "
     kernel.input("Ada")
     while True:
         reply = kernel.get_shell_msg(timeout=120)

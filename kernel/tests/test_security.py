@@ -1,8 +1,14 @@
 """Every incoming message must carry a valid HMAC signature; others are
 dropped and the kernel keeps serving."""
 
+import json
+import os
+import time
+
 import zmq
 from jupyter_client.session import Session
+
+from conftest import collect, run
 
 
 def shell_socket(km):
@@ -20,6 +26,12 @@ def replies(socket, session, timeout_ms):
     return [session.deserialize(frames)]
 
 
+def assert_still_answers(socket, session):
+    session.send(socket, "kernel_info_request", {})
+    answer = replies(socket, session, 10000)
+    assert answer and answer[0]["msg_type"] == "kernel_info_reply", "the kernel keeps serving"
+
+
 def test_a_message_with_a_bad_signature_is_dropped(fresh_kernel):
     km, _ = fresh_kernel
     key = km.session.key
@@ -30,9 +42,7 @@ def test_a_message_with_a_bad_signature_is_dropped(fresh_kernel):
     forged.send(socket, "kernel_info_request", {})
     assert replies(socket, good, 3000) == [], "a forged request got an answer"
 
-    good.send(socket, "kernel_info_request", {})
-    answer = replies(socket, good, 10000)
-    assert answer and answer[0]["msg_type"] == "kernel_info_reply"
+    assert_still_answers(socket, good)
 
 
 def test_a_message_without_a_signature_is_dropped(fresh_kernel):
@@ -42,5 +52,108 @@ def test_a_message_without_a_signature_is_dropped(fresh_kernel):
     socket = shell_socket(km)
     unsigned.send(socket, "kernel_info_request", {})
     assert replies(socket, good, 3000) == []
-    good.send(socket, "kernel_info_request", {})
-    assert replies(socket, good, 10000)
+    assert_still_answers(socket, good)
+
+
+def send_raw(socket, session, header, parent=b"{}", metadata=b"{}", content=b"{}"):
+    """Frames signed with the right key, whatever their JSON says."""
+    parts = [header, parent, metadata, content]
+    socket.send_multipart([b"<IDS|MSG>", session.sign(parts), *parts])
+
+
+def header_of(session, msg_type):
+    return json.dumps(session.msg_header(msg_type), default=str).encode()
+
+
+def test_a_signed_request_with_unreadable_content_gets_an_error_reply(fresh_kernel):
+    # It used to get no reply at all, so the client waited forever.
+    km, _ = fresh_kernel
+    good = Session(key=km.session.key, signature_scheme="hmac-sha256")
+    socket = shell_socket(km)
+    send_raw(socket, good, header_of(good, "execute_request"), content=b"{not json")
+    answer = replies(socket, good, 10000)
+    assert answer and answer[0]["msg_type"] == "execute_reply"
+    assert answer[0]["content"]["status"] == "error"
+    assert "not valid JSON" in answer[0]["content"]["evalue"]
+
+
+def test_malformed_messages_are_dropped_and_the_kernel_keeps_serving(fresh_kernel):
+    km, _ = fresh_kernel
+    good = Session(key=km.session.key, signature_scheme="hmac-sha256")
+    socket = shell_socket(km)
+    # A header without msg_type, an unreadable header, too few frames, no delimiter.
+    send_raw(socket, good, json.dumps({"msg_id": "x1"}).encode())
+    send_raw(socket, good, b"[not a header")
+    socket.send_multipart([b"<IDS|MSG>", b"", b"{}"])
+    socket.send_multipart([b"just one frame"])
+    assert replies(socket, good, 2000) == []
+    assert_still_answers(socket, good)
+
+
+def test_a_replayed_message_is_refused(fresh_kernel):
+    # jupyter_client keeps the signatures it saw (digest_history); so does fireside.
+    km, _ = fresh_kernel
+    good = Session(key=km.session.key, signature_scheme="hmac-sha256")
+    socket = shell_socket(km)
+    header = header_of(good, "kernel_info_request")
+    send_raw(socket, good, header)
+    assert replies(socket, good, 10000), "the first copy is answered"
+    send_raw(socket, good, header)
+    assert replies(socket, good, 2000) == [], "a copy of a message already received is refused"
+
+
+def test_a_forged_shutdown_on_the_control_channel_is_ignored(fresh_kernel):
+    km, kc = fresh_kernel
+    info = km.get_connection_info()
+    control = zmq.Context.instance().socket(zmq.DEALER)
+    control.linger = 0
+    control.connect(f"{info['transport']}://{info['ip']}:{info['control_port']}")
+    forged = Session(key=b"not-the-key", signature_scheme="hmac-sha256")
+    forged.send(control, "shutdown_request", {"restart": False})
+    time.sleep(2)
+    assert km.is_alive()
+    assert run(kc, "1 + 1").result_text == "2"
+
+
+def test_a_forged_input_reply_is_ignored(fresh_kernel):
+    km, kc = fresh_kernel
+    info = km.get_connection_info()
+    msg_id = kc.execute('let name = fireside::input("name? ");\nname', allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=120)
+    assert request["msg_type"] == "input_request"
+    forger = zmq.Context.instance().socket(zmq.DEALER)
+    forger.linger = 0
+    forger.connect(f"{info['transport']}://{info['ip']}:{info['stdin_port']}")
+    forged = Session(key=b"not-the-key", signature_scheme="hmac-sha256")
+    forged.send(forger, "input_reply", {"value": "forged"}, parent=request)
+    time.sleep(1)
+    kc.input("genuine")
+    collect(kc, msg_id, timeout=60)
+    reply = kc.get_shell_msg(timeout=10)
+    assert reply["content"]["status"] == "ok"
+    assert run(kc, "name").result_text == '"genuine"'
+
+
+def test_an_empty_key_is_accepted_with_a_warning(tmp_path):
+    """The protocol allows an empty key (no signing); the kernel says what it means."""
+    import subprocess
+
+    from jupyter_client.connect import write_connection_file
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("fireside")
+    connection_file, info = write_connection_file(str(tmp_path / "kernel.json"), key=b"")
+    argv = [arg.replace("{connection_file}", connection_file) for arg in spec.argv]
+    kernel = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env={**os.environ, **spec.env})
+    try:
+        deadline = time.monotonic() + 30
+        seen = ""
+        while "key is empty" not in seen and time.monotonic() < deadline:
+            line = kernel.stderr.readline()
+            if not line:
+                break
+            seen += line
+        assert "key is empty" in seen and "not signed" in seen, seen
+    finally:
+        kernel.kill()
+        kernel.wait()

@@ -33,3 +33,13 @@ def test_an_idle_kernel_warms_up_and_then_runs_cells():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
+
+
+def test_kernel_info_lists_the_optional_features_it_has(kernel):
+    # JEP 92: a frontend reads `supported_features` to learn whether a kernel
+    # has a debugger or subshells; fireside has neither, and says so.
+    msg_id = kernel.kernel_info()
+    reply = kernel.get_shell_msg(timeout=CELL_TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["supported_features"] == []
+    assert reply["content"]["implementation"] == "fireside"

@@ -59,9 +59,8 @@ pub fn check_interrupt() -> Result<(), Interrupted> {
 }
 
 /// Connects the toolkit to the kernel; the kernel runs it when it starts.
-/// Panics become cell errors with their message, and a `?` that ends a
-/// cell is reported as an error. Safe to call more than once; outside the
-/// kernel it does nothing.
+/// Panics become cell errors with their message. Safe to call more than
+/// once; outside the kernel it does nothing.
 ///
 /// ```no_run
 /// fireside::kernel::attach();   // what the kernel runs at start-up
@@ -85,50 +84,7 @@ pub fn attach() {
                 .unwrap_or_default();
             channel::send(&json!({ "type": "panic", "message": message, "location": location }));
         }));
-        watch_for_question_mark_errors();
     });
-}
-
-/// evcxr reports a `?` that returned an error from a cell with a line of
-/// its own on stdout, which the kernel never sees. This relays stdout
-/// through a pipe and adds a toolkit event in front of that line.
-fn watch_for_question_mark_errors() {
-    const EVCXR_USER_ERROR: &[u8] = b"EVCXR_ERROR_OCCURRED";
-    // SAFETY: plain POSIX calls on file descriptors this function owns.
-    unsafe {
-        let mut fds = [0; 2];
-        if libc::pipe(fds.as_mut_ptr()) != 0 {
-            return;
-        }
-        let original = libc::dup(1);
-        if original < 0 || libc::dup2(fds[1], 1) < 0 {
-            return;
-        }
-        libc::close(fds[1]);
-        let read_end = fds[0];
-        std::thread::Builder::new()
-            .name("fireside-stdout".to_owned())
-            .spawn(move || {
-                use std::io::{BufRead, BufReader, Write};
-                use std::os::fd::FromRawFd;
-                let reader = BufReader::new(std::fs::File::from_raw_fd(read_end));
-                let mut out = std::fs::File::from_raw_fd(original);
-                for line in reader.split(b'\n').map_while(Result::ok) {
-                    let mut chunk = Vec::with_capacity(line.len() + 64);
-                    if line == EVCXR_USER_ERROR {
-                        chunk.extend_from_slice(
-                            format!("{}{}\n", channel::MARKER, json!({ "type": "user_error" })).as_bytes(),
-                        );
-                    }
-                    chunk.extend_from_slice(&line);
-                    chunk.push(b'\n');
-                    if out.write_all(&chunk).is_err() {
-                        break;
-                    }
-                }
-            })
-            .ok();
-    }
 }
 
 /// Builds and runs a small model once, so that `fireside install` compiles

@@ -67,8 +67,6 @@ pub fn password(prompt: &str) -> String {
 // evcxr's input protocol: a request line on stdout, the answer on stdin.
 fn ask(prompt: &str, command: &str) -> String {
     use std::io::Write;
-    // evcxr cuts the prompt at its first ':'; a look-alike keeps the rest.
-    let prompt = prompt.replace(':', "\u{A789}");
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{command}:{prompt}");

@@ -360,6 +360,22 @@ const GET_TYPE_NAME_DEF: &str = stringify!(
 
 const PANIC_NOTIFICATION: &str = "EVCXR_PANIC_NOTIFICATION";
 
+// fireside: the whole function (FIRESIDE.md, change 12).
+/// Where a message of the runtime begins in a line of its stdout, if one does.
+fn runtime_message_start(line: &str) -> Option<usize> {
+    [
+        runtime::EVCXR_EXECUTION_COMPLETE,
+        "EVCXR_BEGIN_CONTENT ",
+        PANIC_NOTIFICATION,
+        evcxr_input::GET_CMD,
+        evcxr_internal_runtime::USER_ERROR_OCCURRED,
+        evcxr_internal_runtime::VARIABLE_CHANGED_TYPE,
+    ]
+    .iter()
+    .filter_map(|message| line.find(message))
+    .min()
+}
+
 // Outputs from an EvalContext. This is a separate struct since users may want
 // destructure this and pass its components to separate threads.
 pub struct EvalContextOutputs {
@@ -1177,7 +1193,15 @@ impl EvalContext {
         static MIME_OUTPUT: Lazy<Regex> =
             Lazy::new(|| Regex::new("EVCXR_BEGIN_CONTENT ([^ ]+)").unwrap());
         loop {
-            let line = self.child_process.recv_line()?;
+            let mut line = self.child_process.recv_line()?;
+            // fireside: text that the cell printed without a final newline
+            // (`print!`) shares the line of the runtime's next message, which
+            // then went unseen: the completion line, and the cell waited
+            // forever (FIRESIDE.md, change 12).
+            if let Some(at) = runtime_message_start(&line).filter(|&at| at > 0) {
+                let _ = self.stdout_sender.send(line[..at].to_owned());
+                line.drain(..at);
+            }
             if line == runtime::EVCXR_EXECUTION_COMPLETE {
                 break;
             }
@@ -1185,13 +1209,20 @@ impl EvalContext {
                 got_panic = true;
             } else if line.starts_with(evcxr_input::GET_CMD) {
                 let is_password = line.starts_with(evcxr_input::GET_CMD_PASSWORD);
-                let prompt = line.split(':').nth(1).unwrap_or_default().to_owned();
+                // fireside: split once, so that a prompt keeps its own ':' (change 16).
+                let prompt = line
+                    .split_once(':')
+                    .map(|(_, prompt)| prompt)
+                    .unwrap_or_default()
+                    .to_owned();
                 self.child_process
                     .send(&(callbacks.input_reader)(InputRequest {
                         prompt,
                         is_password,
                     }))?;
             } else if line == evcxr_internal_runtime::USER_ERROR_OCCURRED {
+                // fireside: the caller learns of it (change 15).
+                output.user_error = true;
                 // A question mark operator in user code triggered an early
                 // return. Any newly defined variables won't have been stored.
                 state
@@ -1563,6 +1594,9 @@ pub struct EvalOutputs {
     pub content_by_mime_type: HashMap<String, String>,
     pub timing: Option<Duration>,
     pub phases: Vec<PhaseDetails>,
+    /// fireside: a `?` at the top level of the cell returned an error (its
+    /// text went to stderr). Upstream told the caller nothing (change 15).
+    pub user_error: bool,
 }
 
 impl EvalOutputs {
@@ -1571,6 +1605,7 @@ impl EvalOutputs {
             content_by_mime_type: HashMap::new(),
             timing: None,
             phases: Vec::new(),
+            user_error: false,
         }
     }
 
@@ -1603,6 +1638,7 @@ impl EvalOutputs {
             (t1, t2) => t1.or(t2),
         };
         self.phases.append(&mut other.phases);
+        self.user_error |= other.user_error;
     }
 }
 
@@ -2195,6 +2231,10 @@ impl ContextState {
         if needs_variable_store {
             code = code.add_all(self.store_variable_statements(VariableMoveState::Available));
         }
+        // fireside: text the cell printed without a final newline leaves the
+        // cells' standard library (another copy than the runtime's, with its
+        // own stdout buffer) now, not with some later cell's output (change 12).
+        code = code.generated("{ use std::io::Write as _; let _ = std::io::stdout().flush(); }");
         code = code.generated("evcxr_variable_store");
         code.generated("}")
     }
@@ -2712,5 +2752,25 @@ mod tests {
                 "#![feature(some_other_feature)]".to_owned(),
             ]
         );
+    }
+}
+
+// fireside: tests of change 12.
+#[cfg(test)]
+mod runtime_message_tests {
+    use super::runtime_message_start;
+
+    #[test]
+    fn a_message_after_printed_text_is_found() {
+        assert_eq!(runtime_message_start("EVCXR_EXECUTION_COMPLETE"), Some(0));
+        assert_eq!(
+            runtime_message_start("no newlineEVCXR_EXECUTION_COMPLETE"),
+            Some(10)
+        );
+        assert_eq!(
+            runtime_message_start("abcEVCXR_BEGIN_CONTENT text/plain"),
+            Some(3)
+        );
+        assert_eq!(runtime_message_start("just text"), None);
     }
 }

@@ -5,9 +5,8 @@
 // or https://opensource.org/licenses/MIT>, at your option. This file may not be
 // copied, modified, or distributed except according to those terms.
 
-#[cfg(all(unix, not(target_os = "freebsd")))]
-#[macro_use]
-extern crate sig;
+// fireside: `sig`'s macros installed the runtime's crash handlers, which are
+// gone (FIRESIDE.md, change 14).
 
 #[macro_use]
 mod errors;
@@ -36,6 +35,9 @@ pub use crate::eval_context::EvalCallbacks;
 pub use crate::eval_context::EvalContext;
 pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
+// fireside: an interrupt stops a cell's build (FIRESIDE.md, change 11).
+pub use crate::module::build_running;
+pub use crate::module::cancel_build;
 pub use crate::runtime::runtime_hook;
 pub use rust_analyzer::AnalysisNotReady;
 pub use rust_analyzer::Completions;

@@ -31,6 +31,30 @@ pub fn runtime_hook() {
     }
 }
 
+// fireside: the whole function (FIRESIDE.md, change 13).
+/// Ends this process once its parent, the kernel, is gone. The kernel can be
+/// killed (by signal, when a frontend gives up waiting on it) while a cell
+/// runs; this process then notices no closed stdin until the cell ends, and
+/// a training loop would go on alone, holding memory and a core.
+fn exit_when_orphaned() {
+    #[cfg(unix)]
+    {
+        // SAFETY: getppid(2) cannot fail.
+        let parent = unsafe { libc::getppid() };
+        std::thread::Builder::new()
+            .name("evcxr-parent-watch".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    if unsafe { libc::getppid() } != parent {
+                        std::process::exit(98);
+                    }
+                }
+            })
+            .ok();
+    }
+}
+
 struct Runtime {
     shared_objects: Vec<libloading::Library>,
     variable_store_ptr: *mut std::os::raw::c_void,
@@ -52,6 +76,8 @@ impl Runtime {
         use std::io::BufRead;
 
         self.install_crash_handlers();
+        // fireside: ends with the kernel (FIRESIDE.md, change 13).
+        exit_when_orphaned();
 
         let stdin = std::io::stdin();
         for line in stdin.lock().lines() {
@@ -87,30 +113,12 @@ impl Runtime {
         Ok(())
     }
 
-    #[cfg(all(unix, not(target_os = "freebsd")))]
-    pub fn install_crash_handlers(&self) {
-        use backtrace::Backtrace;
-        use sig::ffi::Sig;
-        extern "C" fn segfault_handler(signal: i32) {
-            eprintln!(
-                "{}",
-                match signal {
-                    Sig::SEGV => "Segmentation fault.",
-                    Sig::ILL => "Illegal instruction.",
-                    Sig::BUS => "Bus error.",
-                    _ => "Unexpected signal.",
-                }
-            );
-            eprintln!("{:?}", Backtrace::new());
-            std::process::abort();
-        }
-
-        signal!(Sig::SEGV, segfault_handler);
-        signal!(Sig::ILL, segfault_handler);
-        signal!(Sig::BUS, segfault_handler);
-    }
-
-    #[cfg(not(all(unix, not(target_os = "freebsd"))))]
+    // fireside: no handlers (FIRESIDE.md, change 14). Upstream's handler for
+    // SIGSEGV, SIGILL and SIGBUS replaced the one with which std reports a
+    // stack overflow, so an overflow was reported as a segmentation fault;
+    // and it printed and allocated inside a signal handler, which may
+    // deadlock. Without it the process ends by its signal, which the kernel
+    // names.
     pub fn install_crash_handlers(&self) {}
 }
 
