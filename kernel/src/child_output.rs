@@ -3,50 +3,20 @@
 //! rich-output lines become `display_data`, `update_display_data` and
 //! `clear_output`, in order, while the cell is still running.
 //!
-//! The toolkit writes one line per event: `MARKER` followed by JSON
-//! (`toolkit/src/display/channel.rs` writes them; keep the two in step).
+//! The toolkit writes one line per event (`fireside_seam::Event`).
 
 use crate::server::Outbox;
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender, select};
 use evcxr::EvalContextOutputs;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use fireside_seam::Event;
+use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Starts every line that carries an event rather than text.
-pub const MARKER: &str = "\u{1e}fireside ";
 
 /// Text is sent once this much has gathered, or after `QUIET` without output.
 const BATCH_BYTES: usize = 16 * 1024;
 const QUIET: Duration = Duration::from_millis(30);
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Event {
-    Display {
-        data: Map<String, Value>,
-        #[serde(default)]
-        metadata: Map<String, Value>,
-        #[serde(default)]
-        display_id: Option<String>,
-    },
-    UpdateDisplay {
-        data: Map<String, Value>,
-        #[serde(default)]
-        metadata: Map<String, Value>,
-        display_id: String,
-    },
-    ClearOutput {
-        #[serde(default)]
-        wait: bool,
-    },
-    Panic {
-        message: String,
-        location: String,
-    },
-}
 
 #[derive(Debug, Clone)]
 pub struct PanicReport {
@@ -188,17 +158,15 @@ impl Stream {
 
     fn line(&mut self, line: String) {
         // Text that a cell printed without a newline (`print!`) precedes
-        // the marker on the same line.
-        if let Some(at) = line.find(MARKER) {
-            let (text, event) = line.split_at(at);
-            if !text.is_empty() {
-                self.line(text.to_owned());
+        // the event on the same line.
+        if let Some((at, event)) = Event::find_in(&line) {
+            if at > 0 {
+                self.line(line[..at].to_owned());
             }
-            let event = &event[MARKER.len()..];
             self.send_pending();
-            match serde_json::from_str::<Event>(event) {
+            match event {
                 Ok(event) => self.event(event),
-                Err(error) => eprintln!("fireside: unreadable toolkit event ({error}): {event}"),
+                Err(error) => eprintln!("fireside: unreadable toolkit event ({error}): {}", &line[at..]),
             }
             return;
         }

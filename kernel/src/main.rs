@@ -102,10 +102,10 @@ impl PrefixArgs {
 /// Changes the process environment: call before any other thread starts.
 pub unsafe fn set_kernel_env(private: &template::PrivateDir) {
     unsafe {
-        std::env::set_var("FIRESIDE_PRIVATE_DIR", private.root());
+        std::env::set_var(fireside_seam::env::PRIVATE_DIR, private.root());
         std::env::set_var("EVCXR_TMPDIR", private.cell_dir());
         std::env::set_var("EVCXR_CONFIG_DIR", private.root());
-        std::env::set_var("FIRESIDE_INTERRUPT_FILE", private.interrupt_flag());
+        std::env::set_var(fireside_seam::env::INTERRUPT_FILE, private.interrupt_flag());
     }
 }
 

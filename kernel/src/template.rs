@@ -106,7 +106,7 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) 
 
 /// The packages a kernel may compile: the toolkit, when its source changed
 /// since `fireside install` (about 30 s, and the kernel says so).
-pub const TOOLKIT_PACKAGES: &[&str] = &["fireside", "fireside-datasets"];
+pub const TOOLKIT_PACKAGES: &[&str] = &["fireside", "fireside-datasets", "fireside-seam"];
 
 /// The toolkit's cargo feature that adds burn's GPU backend (wgpu).
 /// `fireside install --gpu` builds the template with it; the workspace build
@@ -461,7 +461,7 @@ impl PrivateDir {
     }
 
     pub fn from_env() -> Result<PrivateDir, TemplateError> {
-        let root = std::env::var_os("FIRESIDE_PRIVATE_DIR").ok_or(TemplateError::NoPrivateDir)?;
+        let root = std::env::var_os(fireside_seam::env::PRIVATE_DIR).ok_or(TemplateError::NoPrivateDir)?;
         Ok(PrivateDir { root: PathBuf::from(root), created: false, lock: None })
     }
 

@@ -11,7 +11,6 @@
 //! ```
 
 use crate::display::channel;
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -28,7 +27,7 @@ pub struct Interrupted;
 
 fn interrupt_flag() -> Option<&'static PathBuf> {
     static FLAG: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FLAG.get_or_init(|| std::env::var_os("FIRESIDE_INTERRUPT_FILE").map(PathBuf::from)).as_ref()
+    FLAG.get_or_init(|| std::env::var_os(fireside_seam::env::INTERRUPT_FILE).map(PathBuf::from)).as_ref()
 }
 
 /// Whether the user has asked the running cell to stop. Cheap (one `stat`):
@@ -82,7 +81,7 @@ pub fn attach() {
                 .location()
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
                 .unwrap_or_default();
-            channel::send(&json!({ "type": "panic", "message": message, "location": location }));
+            channel::send(&fireside_seam::Event::Panic { message, location });
         }));
     });
 }

@@ -20,7 +20,7 @@ pub(crate) use progress::escape;
 pub use progress::{Progress, ProgressBar, progress};
 pub use rich::{Html, Markdown, MimeBundle, Png, Rich, ShowDebug, ShowRich, Svg, html, markdown, png, svg};
 
-use serde_json::json;
+use fireside_seam::Event;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_DISPLAY: AtomicU64 = AtomicU64::new(1);
@@ -59,9 +59,11 @@ impl DisplayHandle {
     /// ```
     pub fn update(&self, value: &(impl Rich + ?Sized)) {
         let bundle = value.to_mime();
-        let event = json!({
-            "type": "update_display", "data": bundle.to_json(), "display_id": self.id,
-        });
+        let event = Event::UpdateDisplay {
+            data: bundle.to_json(),
+            metadata: Default::default(),
+            display_id: self.id.clone(),
+        };
         if !channel::send(&event) {
             println!("{}", bundle.plain_text());
         }
@@ -77,7 +79,8 @@ impl DisplayHandle {
 pub fn display(value: &(impl Rich + ?Sized)) -> DisplayHandle {
     let id = format!("fireside-{}-{}", std::process::id(), NEXT_DISPLAY.fetch_add(1, Ordering::Relaxed));
     let bundle = value.to_mime();
-    let event = json!({ "type": "display", "data": bundle.to_json(), "display_id": id });
+    let event =
+        Event::Display { data: bundle.to_json(), metadata: Default::default(), display_id: Some(id.clone()) };
     if !channel::send(&event) {
         println!("{}", bundle.plain_text());
     }
@@ -95,5 +98,5 @@ pub fn display(value: &(impl Rich + ?Sized)) -> DisplayHandle {
 /// }
 /// ```
 pub fn clear_output(wait: bool) {
-    channel::send(&json!({ "type": "clear_output", "wait": wait }));
+    channel::send(&Event::ClearOutput { wait });
 }

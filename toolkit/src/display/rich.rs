@@ -71,10 +71,8 @@ impl MimeBundle {
         self.get("text/plain").unwrap_or_default()
     }
 
-    pub(crate) fn to_json(&self) -> Value {
-        Value::Object(
-            self.data.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
-        )
+    pub(crate) fn to_json(&self) -> Map<String, Value> {
+        self.data.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
     }
 
     /// Writes the bundle the way evcxr reads a cell's final value.
