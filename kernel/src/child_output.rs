@@ -112,6 +112,12 @@ impl Forwarders {
     }
 }
 
+/// How long the end of a cell waits for a stream to forward what it has
+/// received. Forwarding is local and fast, so this is only a guard against
+/// a stuck thread: with a shorter wait (it was 2 s), the end of a large
+/// output went to the kernel's log instead of the cell.
+const FLUSH_WAIT: Duration = Duration::from_secs(30);
+
 /// How many of a cell's last stderr lines are kept (`CellEvents::stderr_tail`).
 const STDERR_TAIL: usize = 40;
 
@@ -122,7 +128,7 @@ const ERROR_TEXT_WAIT: Duration = Duration::from_millis(500);
 fn flush_stream(flush: &Sender<Sender<()>>) {
     let (ack, done) = crossbeam_channel::bounded(1);
     if flush.send(ack).is_ok() {
-        let _ = done.recv_timeout(Duration::from_secs(2));
+        let _ = done.recv_timeout(FLUSH_WAIT);
     }
 }
 
