@@ -44,7 +44,7 @@ fetch_crates() {
   cat "$log" >&2
   if [ "$status" -ne 0 ]; then
     # A Cargo.lock that no longer matches the manifests is not a network problem.
-    if grep -q 'cannot update the lock file' "$log"; then
+    if grep -Eq 'cannot update the lock file|needs to be updated but --locked' "$log"; then
       printf '\nerror: Cargo.lock does not match the Cargo.toml files (a dependency was added or removed).\n' >&2
       printf '  Run `cargo tree --offline >/dev/null` to update it, and commit Cargo.lock.\n' >&2
     else

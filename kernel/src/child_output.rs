@@ -240,6 +240,8 @@ impl Stream {
                 }
             }
             Event::ClearOutput { wait } => {
+                // What is cleared no longer counts toward the bound.
+                state.sent_bytes = 0;
                 if let Some(parent) = &state.parent {
                     self.outbox.publish(parent, "clear_output", json!({ "wait": wait }));
                 }

@@ -190,6 +190,12 @@ impl Evaluator {
     fn execute(&mut self, message: Message) {
         let outbox = self.setup.outbox.clone();
         outbox.status(&message, "busy");
+        if self.setup.interrupter.is_stopping() {
+            // Queued before a shutdown (Run All): not run, as after an error.
+            outbox.reply(&message, json!({ "status": "aborted", "execution_count": self.execution_count }));
+            outbox.status(&message, "idle");
+            return;
+        }
         let request: ExecuteRequest = match serde_json::from_value(message.content.clone()) {
             Ok(request) => request,
             Err(error) => {

@@ -86,12 +86,13 @@ impl Interrupter {
     pub fn stop_now(&self) {
         let mut state = self.state.lock().unwrap();
         state.stopping = true;
+        // Also the toolkit's build at start-up, which is no cell.
+        evcxr::cancel_build();
         if state.running_cell.is_none() {
             return;
         }
         state.requested = true;
         state.killed = true;
-        evcxr::cancel_build();
         if let Some(child) = &state.child {
             let _ = child.lock().unwrap().kill();
         }
@@ -117,24 +118,28 @@ impl Interrupter {
         evcxr::cancel_build();
         let shared = self.state.clone();
         std::thread::spawn(move || {
-            std::thread::sleep(GRACE);
+            // The cell may still be analysed, then built, then run: each
+            // build is stopped as it starts, and the process holding the
+            // variables only once the cell's code has run for `GRACE`
+            // without stopping at the flag.
+            let mut running_since = None;
             loop {
+                std::thread::sleep(Duration::from_millis(100));
                 let mut state = shared.lock().unwrap();
                 if state.running_cell != Some(cell) {
                     return;
                 }
-                // Compiled since the interrupt (evcxr was analysing the cell
-                // when it came): stop that build, never the variables' process.
-                if evcxr::cancel_build() {
-                    drop(state);
-                    std::thread::sleep(Duration::from_millis(100));
+                if evcxr::cancel_build() || !evcxr::code_running() {
                     continue;
                 }
-                state.killed = true;
-                if let Some(child) = &state.child {
-                    let _ = child.lock().unwrap().kill();
+                let since = *running_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() >= GRACE {
+                    state.killed = true;
+                    if let Some(child) = &state.child {
+                        let _ = child.lock().unwrap().kill();
+                    }
+                    return;
                 }
-                return;
             }
         });
     }

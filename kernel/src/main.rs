@@ -154,7 +154,8 @@ fn main() -> anyhow::Result<()> {
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             let served = runtime.block_on(server::run(connection, server::KernelOptions { data_dir }));
             // Normally gone already (the evaluator removes it when it stops);
-            // not if the evaluator did not stop in time.
+            // not if the evaluator did not stop in time: then its build first.
+            evcxr::cancel_build();
             let _ = std::fs::remove_dir_all(private.root());
             served?;
             // Leave without waiting on blocked socket tasks.

@@ -69,8 +69,11 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     }
     let url = |port: u16| format!("tcp://{}:{}", connection.ip, port);
 
-    // XPUB, so that the kernel sees each subscription and welcomes it (JEP 65).
-    let mut iopub = zeromq::XPubSocket::new();
+    // PUB, not XPUB with JEP 65's welcome: zeromq-rs's XPUB records
+    // subscriptions only while the socket is read, and waits on a slow
+    // subscriber where PUB drops its messages (one stalled client would
+    // stall every other's output).
+    let mut iopub = zeromq::PubSocket::new();
     iopub.bind(&url(connection.iopub_port)).await?;
     let mut shell = zeromq::RouterSocket::new();
     shell.bind(&url(connection.shell_port)).await?;
@@ -91,7 +94,7 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     let (control_send, control_recv) = control.split();
     let (stdin_send, stdin_recv) = stdin.split();
     let session = uuid::Uuid::new_v4().to_string();
-    tokio::spawn(drain_iopub(iopub, iopub_rx, signer.clone(), session.clone()));
+    tokio::spawn(drain(iopub, iopub_rx, signer.clone()));
     tokio::spawn(drain(shell_send, shell_rx, signer.clone()));
     tokio::spawn(drain(control_send, control_rx, signer.clone()));
     tokio::spawn(drain(stdin_send, stdin_rx, signer.clone()));
@@ -124,9 +127,10 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     tokio::spawn(serve(control_recv, signer.clone(), shared.clone(), Socket_::Control));
     tokio::spawn(serve_stdin(stdin_recv, signer, input_tx));
 
-    // SIGINT interrupts the running cell, as in ipykernel (a terminal's
-    // Ctrl-C reaches the kernels of the server it started); SIGTERM, which
-    // jupyter_client sends when a shutdown takes too long, shuts down.
+    // SIGINT interrupts the running cell, as in ipykernel (frontends with
+    // interrupt_mode "signal", `kill -INT`, a Ctrl-C where the kernel was
+    // started from a shell); SIGTERM, which jupyter_client sends when a
+    // shutdown takes too long, shuts down.
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -162,49 +166,6 @@ struct Shared {
 enum Socket_ {
     Shell,
     Control,
-}
-
-/// Publishes iopub's queue, and answers each new subscription with an
-/// `iopub_welcome` (JEP 65): a client that receives it knows its
-/// subscription is in place, so that no output of its first request is lost.
-async fn drain_iopub(
-    mut socket: zeromq::XPubSocket,
-    mut queue: UnboundedReceiver<Message>,
-    signer: Signer,
-    session: String,
-) {
-    let mut listening = true;
-    loop {
-        let message = tokio::select! {
-            message = queue.recv() => match message {
-                Some(message) => message,
-                None => return,
-            },
-            subscription = socket.recv(), if listening => match subscription {
-                // A subscription is one frame: 1, then the topic.
-                Ok(frames) => match frames.get(0).map(|frame| frame.as_ref()) {
-                    Some([1, topic @ ..]) => Message::orphan(
-                        "iopub_welcome",
-                        &session,
-                        json!({ "subscription": String::from_utf8_lossy(topic) }),
-                    ),
-                    _ => continue,
-                },
-                Err(error) => {
-                    // Publishing goes on; only the welcomes stop.
-                    eprintln!("fireside: iopub subscriptions are no longer read: {error}");
-                    listening = false;
-                    continue;
-                }
-            },
-        };
-        let Ok(frames) = ZmqMessage::try_from(message.encode(&signer)) else {
-            continue;
-        };
-        if let Err(error) = socket.send(frames).await {
-            eprintln!("fireside: could not send a {} message: {error}", message.msg_type());
-        }
-    }
 }
 
 async fn drain<S: SocketSend>(mut socket: S, mut queue: UnboundedReceiver<Message>, signer: Signer) {

@@ -574,11 +574,20 @@ fn remove_stale_kernel_dirs(kernels: &Path) {
         let stale = match fs::File::open(entry.path().join(LOCK_FILE)) {
             // Held while the directory is removed, so that no kernel takes it meanwhile.
             Ok(lock) => try_lock(&lock) && fs::remove_dir_all(entry.path()).is_ok(),
-            // No lock yet: being created right now, unless it is old.
-            Err(_) => {
+            // No lock yet: being created right now, unless it is old; or a
+            // kernel of an earlier fireside, which wrote its pid instead.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                let pid =
+                    fs::read_to_string(entry.path().join("pid")).ok().and_then(|p| p.trim().parse().ok());
+                // SAFETY: kill(2) with signal 0 only checks that the process exists.
+                let pid_alive = pid.is_some_and(|pid: i32| unsafe { libc::kill(pid, 0) } == 0);
                 let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-                age.is_some_and(|age| age > BEING_CREATED) && fs::remove_dir_all(entry.path()).is_ok()
+                !pid_alive
+                    && age.is_some_and(|age| age > BEING_CREATED)
+                    && fs::remove_dir_all(entry.path()).is_ok()
             }
+            // Unreadable: not ours to judge.
+            Err(_) => false,
         };
         if stale {
             eprintln!("fireside: removed {}, left by a kernel that was killed", entry.path().display());
@@ -702,9 +711,13 @@ mod tests {
         // Abandoned before its lock was made, long ago.
         let abandoned = dir("abandoned");
         age(&abandoned);
+        // A live kernel of an earlier fireside, which wrote its pid, no lock.
+        let earlier = dir("earlier-version");
+        fs::write(earlier.join("pid"), std::process::id().to_string()).unwrap();
+        age(&earlier);
 
         remove_stale_kernel_dirs(&kernels);
-        assert!(alive.exists() && creating.exists() && locking.exists());
+        assert!(alive.exists() && creating.exists() && locking.exists() && earlier.exists());
         assert!(!killed.exists() && !abandoned.exists());
         drop(held);
         fs::remove_dir_all(&kernels).unwrap();

@@ -146,7 +146,9 @@ impl Message {
         if !signer.verify(&rest[0], &parts) {
             return Err(WireError::BadSignature);
         }
-        if signer.is_signing() && !signer.seen.lock().unwrap().insert(&rest[0]) {
+        // A copy: the frame is a slice of the socket's whole read buffer,
+        // which the history would otherwise keep alive.
+        if signer.is_signing() && !signer.seen.lock().unwrap().insert(&Bytes::copy_from_slice(&rest[0])) {
             return Err(WireError::Replayed);
         }
         let header = serde_json::from_slice::<Value>(&rest[1]).map_err(|_| WireError::BadHeader)?;

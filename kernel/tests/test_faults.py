@@ -144,10 +144,11 @@ def test_a_killed_kernel_leaves_no_process_and_its_directory_is_swept():
     kc.execute(BUSY_LOOP)
     time.sleep(2)
     os.kill(km.provisioner.process.pid, signal.SIGKILL)
+    # The cell was running: the process running it notices its parent is gone.
+    # (Checked before jupyter_client's clean-up, which kills the whole group.)
+    assert wait_until(lambda: not alive(runtime), 5), "the running cell outlived its kernel"
     kc.stop_channels()
     km.shutdown_kernel(now=True)
-    # The cell was running: the process running it notices its parent is gone.
-    assert wait_until(lambda: not alive(runtime), 5), "the running cell outlived its kernel"
     assert os.path.isdir(private), "a killed kernel cannot clean up"
     # The next kernel sweeps it: no process holds its lock any more.
     km2, kc2 = new_kernel()

@@ -3,6 +3,8 @@ dropped and the kernel keeps serving."""
 
 import json
 import os
+import queue
+import threading
 import time
 
 import zmq
@@ -145,15 +147,21 @@ def test_an_empty_key_is_accepted_with_a_warning(tmp_path):
     connection_file, info = write_connection_file(str(tmp_path / "kernel.json"), key=b"")
     argv = [arg.replace("{connection_file}", connection_file) for arg in spec.argv]
     kernel = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env={**os.environ, **spec.env})
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in kernel.stderr], daemon=True).start()
     try:
         deadline = time.monotonic() + 30
         seen = ""
         while "key is empty" not in seen and time.monotonic() < deadline:
-            line = kernel.stderr.readline()
-            if not line:
+            try:
+                seen += lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
                 break
-            seen += line
         assert "key is empty" in seen and "not signed" in seen, seen
     finally:
-        kernel.kill()
-        kernel.wait()
+        kernel.terminate()  # a clean shutdown (SIGTERM), not a kill mid-start
+        try:
+            kernel.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            kernel.kill()
+            kernel.wait()

@@ -44,24 +44,3 @@ def test_kernel_info_lists_the_optional_features_it_has(kernel):
     assert reply["content"]["supported_features"] == []
     assert reply["content"]["implementation"] == "fireside"
 
-
-def test_a_new_iopub_subscriber_is_welcomed(kernel):
-    # JEP 65: the kernel's iopub is an XPUB socket and greets each
-    # subscription, so that a client knows when its subscription is active.
-    import zmq
-    from jupyter_client.session import Session
-
-    info = kernel.get_connection_info()
-    subscriber = zmq.Context.instance().socket(zmq.SUB)
-    subscriber.linger = 0
-    subscriber.connect(f"{info['transport']}://{info['ip']}:{info['iopub_port']}")
-    subscriber.setsockopt(zmq.SUBSCRIBE, b"")
-    session = Session(key=info["key"], signature_scheme=info["signature_scheme"])
-    try:
-        assert subscriber.poll(10_000), "no message on iopub after subscribing"
-        _, frames = session.feed_identities(subscriber.recv_multipart())
-        welcome = session.deserialize(frames)
-        assert welcome["msg_type"] == "iopub_welcome"
-        assert welcome["content"] == {"subscription": ""}
-    finally:
-        subscriber.close()

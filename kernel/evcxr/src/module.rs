@@ -28,7 +28,8 @@ use std::process::Command;
 mod artifacts;
 // fireside: stopping a cell's build at an interrupt (FIRESIDE.md, change 11).
 mod running_build;
-pub use running_build::{build_running, cancel_build};
+pub(crate) use running_build::RunningCode;
+pub use running_build::{build_running, cancel_build, code_running};
 pub(crate) mod cache;
 
 pub(crate) const CORE_EXTERN_ENV: &str = "EVCXR_CORE_EXTERN";

@@ -47,7 +47,9 @@ fn exit_when_orphaned() {
                 loop {
                     std::thread::sleep(std::time::Duration::from_millis(250));
                     if unsafe { libc::getppid() } != parent {
-                        std::process::exit(98);
+                        // Not exit(): no destructors or atexit handlers while
+                        // the cell's threads still run.
+                        unsafe { libc::_exit(98) };
                     }
                 }
             })
@@ -76,8 +78,15 @@ impl Runtime {
         use std::io::BufRead;
 
         self.install_crash_handlers();
-        // fireside: ends with the kernel (FIRESIDE.md, change 13).
+        // fireside: ends with the kernel, and leaves SIGINT to it, which
+        // turns it into an interrupt that keeps the variables (FIRESIDE.md,
+        // change 13).
         exit_when_orphaned();
+        #[cfg(unix)]
+        // SAFETY: signal(2) with SIG_IGN installs no handler code.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+        }
 
         let stdin = std::io::stdin();
         for line in stdin.lock().lines() {

@@ -9,17 +9,58 @@
 use std::process::Child;
 use std::process::Command;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The process group of the build that is running, if one is.
 static RUNNING: Mutex<Option<u32>> = Mutex::new(None);
 
+/// Whether the runtime is running a cell's code now (between evcxr's
+/// `LOAD_AND_RUN` and the runtime's completion line).
+static CODE_RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Marks the runtime as running a cell's code until dropped.
+pub(crate) struct RunningCode;
+
+impl RunningCode {
+    pub(crate) fn started() -> RunningCode {
+        CODE_RUNNING.store(true, Ordering::SeqCst);
+        RunningCode
+    }
+}
+
+impl Drop for RunningCode {
+    fn drop(&mut self) {
+        CODE_RUNNING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Whether the runtime process is running a cell's code, as opposed to the
+/// cell being analysed or built (or no cell at all): only then does
+/// stopping the cell take stopping that process.
+pub fn code_running() -> bool {
+    CODE_RUNNING.load(Ordering::SeqCst)
+}
+
 /// Puts a build command in a process group of its own (its id is the
 /// build's pid), so that `cancel_build` reaches every process it starts.
+/// On Linux the build also dies with the kernel (a kernel killed by signal
+/// does not reach it any more through its own process group).
 pub(super) fn in_own_process_group(command: &mut Command) -> &mut Command {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl(2) is async-signal-safe, as pre_exec requires.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
     }
     command
 }
@@ -48,8 +89,9 @@ pub fn cancel_build() -> bool {
         return false;
     };
     #[cfg(unix)]
-    // SAFETY: a plain kill(2) of a process group this process started; the
-    // lock keeps the group registered (so not yet reaped) while it is sent.
+    // SAFETY: a plain kill(2) of a process group this process started. (It
+    // is unregistered just after it is reaped: a pid reused in that moment
+    // is the only, tiny, risk.)
     unsafe {
         libc::killpg(group as libc::pid_t, libc::SIGKILL);
     }
