@@ -28,9 +28,9 @@ pub struct PanicReport {
 #[derive(Debug, Clone, Default)]
 pub struct CellEvents {
     pub panic: Option<PanicReport>,
-    pub last_stderr: Option<String>,
-    /// The cell's last lines on stderr (`STDERR_TAIL` of them), where a
-    /// dying process says why, before its backtrace.
+    /// The cell's last non-empty lines on stderr (`STDERR_TAIL` of them):
+    /// the last is a `?` error's text; a dying process says why in them,
+    /// before its backtrace.
     pub stderr_tail: Vec<String>,
 }
 
@@ -108,7 +108,7 @@ impl Forwarders {
 impl Forwarders {
     fn awaits_error_text(&self) -> bool {
         let state = self.state.lock().unwrap();
-        state.events.last_stderr.is_none()
+        state.events.stderr_tail.is_empty()
     }
 }
 
@@ -178,7 +178,6 @@ impl Stream {
         }
         if self.name == "stderr" && !line.trim().is_empty() {
             let mut state = self.state.lock().unwrap();
-            state.events.last_stderr = Some(line.clone());
             let tail = &mut state.events.stderr_tail;
             if tail.len() == STDERR_TAIL {
                 tail.remove(0);

@@ -374,7 +374,11 @@ impl Evaluator {
                         vec!["KeyboardInterrupt: the cell was interrupted and stopped cleanly; every variable is kept.".to_owned()],
                     )
                 } else if outputs.user_error {
-                    let evalue = events.last_stderr.unwrap_or_else(|| "a `?` returned an error".to_owned());
+                    let evalue = events
+                        .stderr_tail
+                        .last()
+                        .cloned()
+                        .unwrap_or_else(|| "a `?` returned an error".to_owned());
                     Outcome::error("Error", evalue.clone(), vec![
                         format!("Error: {evalue}"),
                         "A `?` in this cell returned early with this error; variables defined before the cell are kept.".to_owned(),

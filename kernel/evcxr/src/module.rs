@@ -29,7 +29,7 @@ mod artifacts;
 // fireside: stopping a cell's build at an interrupt (FIRESIDE.md, change 11).
 mod running_build;
 pub(crate) use running_build::RunningCode;
-pub use running_build::{build_running, cancel_build, code_running};
+pub use running_build::{cancel_build, code_running};
 pub(crate) mod cache;
 
 pub(crate) const CORE_EXTERN_ENV: &str = "EVCXR_CORE_EXTERN";

@@ -101,7 +101,8 @@ pub fn cancel_build() -> bool {
 }
 
 /// Whether a cell's build is running now.
-pub fn build_running() -> bool {
+#[cfg(test)]
+fn build_running() -> bool {
     RUNNING.lock().unwrap().is_some()
 }
 
