@@ -10,7 +10,8 @@ use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender, select};
 use evcxr::EvalContextOutputs;
 use fireside_seam::Event;
-use serde_json::json;
+use jupyter_protocol::{ClearOutput, DisplayData, Media, Stdio, StreamContent, Transient, UpdateDisplayData};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +37,10 @@ pub struct CellEvents {
 
 #[derive(Default)]
 struct CellState {
+    /// The running cell, or the last one: output that arrives between
+    /// cells comes from a thread that a cell left running, and goes to that
+    /// cell, as in ipykernel (upstream evcxr showed it in the next cell).
+    /// `None` before the first cell (the toolkit's preload): to the log.
     parent: Option<Message>,
     events: CellEvents,
     /// Text sent to the cell so far, and text dropped past `OUTPUT_LIMIT`.
@@ -60,10 +65,18 @@ impl Forwarders {
         let state = Arc::new(Mutex::new(CellState { events, ..CellState::default() }));
         let (flush_stdout, stdout_flushes) = crossbeam_channel::unbounded();
         let (flush_stderr, stderr_flushes) = crossbeam_channel::unbounded();
-        let stdout =
-            Stream { name: "stdout", outbox: outbox.clone(), state: state.clone(), pending: String::new() };
-        let stderr =
-            Stream { name: "stderr", outbox: outbox.clone(), state: state.clone(), pending: String::new() };
+        let stdout = Stream {
+            name: Stdio::Stdout,
+            outbox: outbox.clone(),
+            state: state.clone(),
+            pending: String::new(),
+        };
+        let stderr = Stream {
+            name: Stdio::Stderr,
+            outbox: outbox.clone(),
+            state: state.clone(),
+            pending: String::new(),
+        };
         std::thread::spawn(move || stdout.forward(outputs.stdout, stdout_flushes));
         std::thread::spawn(move || stderr.forward(outputs.stderr, stderr_flushes));
         Forwarders { state, outbox, flush_stdout, flush_stderr }
@@ -98,9 +111,8 @@ impl Forwarders {
                 dropped.div_ceil(1_000_000),
                 OUTPUT_LIMIT / (1024 * 1024)
             );
-            self.outbox.publish(parent, "stream", json!({ "name": "stderr", "text": text }));
+            self.outbox.publish(parent, StreamContent::stderr(&text));
         }
-        state.parent = None;
         std::mem::take(&mut state.events)
     }
 }
@@ -133,7 +145,7 @@ fn flush_stream(flush: &Sender<Sender<()>>) {
 }
 
 struct Stream {
-    name: &'static str,
+    name: Stdio,
     outbox: Outbox,
     state: Arc<Mutex<CellState>>,
     pending: String,
@@ -176,7 +188,7 @@ impl Stream {
             }
             return;
         }
-        if self.name == "stderr" && !line.trim().is_empty() {
+        if matches!(self.name, Stdio::Stderr) && !line.trim().is_empty() {
             let mut state = self.state.lock().unwrap();
             let tail = &mut state.events.stderr_tail;
             if tail.len() == STDERR_TAIL {
@@ -203,8 +215,7 @@ impl Stream {
         }
         state.sent_bytes += text.len();
         match &state.parent {
-            Some(parent) => self.outbox.publish(parent, "stream", json!({ "name": self.name, "text": text })),
-            // Output between cells (a background thread, the preload) goes to the kernel's log.
+            Some(parent) => self.outbox.publish(parent, StreamContent { name: self.name.clone(), text }),
             None => eprint!("{text}"),
         }
     }
@@ -217,34 +228,29 @@ impl Stream {
             }
             Event::Display { data, metadata, display_id } => {
                 if let Some(parent) = &state.parent {
-                    let transient = display_id.map(|id| json!({ "display_id": id })).unwrap_or(json!({}));
-                    self.outbox.publish(
-                        parent,
-                        "display_data",
-                        json!({
-                            "data": data, "metadata": metadata, "transient": transient,
-                        }),
-                    );
+                    let transient = Some(Transient { display_id });
+                    self.outbox.publish(parent, DisplayData { data: media(data), metadata, transient });
                 }
             }
             Event::UpdateDisplay { data, metadata, display_id } => {
                 if let Some(parent) = &state.parent {
-                    self.outbox.publish(
-                        parent,
-                        "update_display_data",
-                        json!({
-                            "data": data, "metadata": metadata, "transient": { "display_id": display_id },
-                        }),
-                    );
+                    let transient = Transient { display_id: Some(display_id) };
+                    let update = UpdateDisplayData { data: media(data), metadata, transient };
+                    self.outbox.publish(parent, update);
                 }
             }
             Event::ClearOutput { wait } => {
                 // What is cleared no longer counts toward the bound.
                 state.sent_bytes = 0;
                 if let Some(parent) = &state.parent {
-                    self.outbox.publish(parent, "clear_output", json!({ "wait": wait }));
+                    self.outbox.publish(parent, ClearOutput { wait });
                 }
             }
         }
     }
+}
+
+/// A MIME bundle from the toolkit, as `jupyter_protocol` types it.
+fn media(bundle: serde_json::Map<String, Value>) -> Media {
+    serde_json::from_value(Value::Object(bundle)).unwrap_or_default()
 }

@@ -11,7 +11,11 @@ use crate::template::{PrivateDir, stale_template, use_the_template_as_built};
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
 use evcxr::{CommandContext, EvalCallbacks, EvalOutputs};
-use jupyter_protocol::{CompleteReply, CompleteRequest, ExecuteRequest, InspectReply, InspectRequest, Media};
+use jupyter_protocol::{
+    CompleteReply, CompleteRequest, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult,
+    ExecutionCount, ExecutionState, InputReply, InputRequest, InspectReply, InspectRequest, Media, MediaType,
+    ReplyError, ReplyStatus, StreamContent, Transient,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,10 +24,15 @@ use std::time::Duration;
 
 pub enum Request {
     Execute(Message),
+    /// An execute request whose content could not be read, and why.
+    Malformed(Message, String),
     Complete(Message),
     Inspect(Message),
 }
 
+// A request is large (its typed headers) and `Stop` small; every message is
+// a request but one, so boxing would only add an allocation to each.
+#[allow(clippy::large_enum_variant)]
 enum Control {
     Request(Request),
     /// Stop, and say so on the channel once the process and files are gone.
@@ -69,12 +78,12 @@ pub fn spawn(setup: Setup) -> EvaluatorHandle {
 /// A cell's result, as the frontend will show it.
 enum Outcome {
     Ok(EvalOutputs),
-    Error { ename: String, evalue: String, traceback: Vec<String> },
+    Error(ErrorOutput),
 }
 
 impl Outcome {
     fn error(ename: &str, evalue: impl Into<String>, traceback: Vec<String>) -> Self {
-        Outcome::Error { ename: ename.to_owned(), evalue: evalue.into(), traceback }
+        Outcome::Error(ErrorOutput { ename: ename.to_owned(), evalue: evalue.into(), traceback })
     }
 }
 
@@ -173,6 +182,7 @@ impl Evaluator {
             let Ok(control) = self.requests.recv() else { break None };
             match control {
                 Control::Request(Request::Execute(message)) => self.execute(message),
+                Control::Request(Request::Malformed(message, reason)) => self.reject(message, reason),
                 Control::Request(Request::Complete(message)) => self.complete(message),
                 Control::Request(Request::Inspect(message)) => self.inspect(message),
                 Control::Stop(reply) => break Some(reply),
@@ -189,88 +199,103 @@ impl Evaluator {
 
     fn execute(&mut self, message: Message) {
         let outbox = self.setup.outbox.clone();
-        outbox.status(&message, "busy");
+        outbox.status(&message, ExecutionState::Busy);
         if self.setup.interrupter.is_stopping() {
             // Queued before a shutdown (Run All): not run, as after an error.
-            outbox.reply(&message, json!({ "status": "aborted", "execution_count": self.execution_count }));
-            outbox.status(&message, "idle");
+            outbox.reply(&message, self.aborted_reply());
+            outbox.status(&message, ExecutionState::Idle);
             return;
         }
-        let request: ExecuteRequest = match serde_json::from_value(message.content.clone()) {
+        let request: ExecuteRequest = match message.content_as() {
             Ok(request) => request,
-            Err(error) => {
-                outbox.reply(
-                    &message,
-                    json!({
-                        "status": "error", "ename": "BadRequest",
-                        "evalue": format!("malformed execute_request: {error}"), "traceback": [],
-                        "execution_count": self.execution_count,
-                    }),
-                );
-                outbox.status(&message, "idle");
-                return;
-            }
+            Err(error) => return self.reject(message, format!("malformed execute_request: {error}")),
         };
         let store_history = request.store_history && !request.silent;
         if store_history {
             self.execution_count += 1;
         }
-        let count = self.execution_count;
+        let count = ExecutionCount::new(self.execution_count);
         if !request.silent {
-            outbox.publish(
-                &message,
-                "execute_input",
-                json!({ "code": request.code, "execution_count": count }),
-            );
+            outbox.publish(&message, ExecuteInput { code: request.code.clone(), execution_count: count });
         }
 
         let outcome = self.run_cell(&message, &request);
 
-        let mut reply = json!({ "execution_count": count, "user_expressions": {}, "payload": [] });
+        let mut reply = ExecuteReply {
+            status: ReplyStatus::Ok,
+            execution_count: count,
+            user_expressions: Some(HashMap::new()),
+            ..ExecuteReply::default()
+        };
         match &outcome {
             Outcome::Ok(outputs) => {
-                reply["status"] = json!("ok");
-                let data = display_data(outputs);
                 if let Some(timing) = timing_text(outputs)
                     && !request.silent
                 {
-                    outbox.publish(&message, "stream", json!({ "name": "stderr", "text": timing }));
+                    outbox.publish(&message, StreamContent::stderr(&timing));
                 }
-                if !data.is_empty() && !request.silent {
-                    outbox.publish(
-                        &message,
-                        "execute_result",
-                        json!({
-                            "execution_count": count, "data": data, "metadata": {},
-                        }),
-                    );
+                let data = display_data(outputs);
+                if !data.content.is_empty() && !request.silent {
+                    // An empty transient is sent as `{}`, not `null`.
+                    let result = ExecuteResult {
+                        transient: Some(Transient::default()),
+                        ..ExecuteResult::new(count, data)
+                    };
+                    outbox.publish(&message, result);
                 }
             }
-            Outcome::Error { ename, evalue, traceback } => {
-                let error = json!({ "ename": ename, "evalue": evalue, "traceback": traceback });
+            Outcome::Error(error) => {
                 if !request.silent {
-                    outbox.publish(&message, "error", &error);
+                    outbox.publish(&message, error.clone());
                 }
-                reply["status"] = json!("error");
-                reply["ename"] = json!(ename);
-                reply["evalue"] = json!(evalue);
-                reply["traceback"] = json!(traceback);
+                reply.status = ReplyStatus::Error;
+                reply.error = Some(Box::new(ReplyError {
+                    ename: error.ename.clone(),
+                    evalue: error.evalue.clone(),
+                    traceback: error.traceback.clone(),
+                }));
             }
         }
         if store_history {
-            self.setup.history.record(count, &request.code);
+            self.setup.history.record(count.value(), &request.code);
         }
         // The cells to abort are those queued while this one ran, so take
         // them before the reply goes out: a cell the frontend sends after
         // it has seen the error must run.
-        let queued = if matches!(outcome, Outcome::Error { .. }) && request.stop_on_error {
+        let queued = if matches!(outcome, Outcome::Error(_)) && request.stop_on_error {
             self.take_queued()
         } else {
             Vec::new()
         };
         outbox.reply(&message, reply);
-        outbox.status(&message, "idle");
+        outbox.status(&message, ExecutionState::Idle);
         self.abort_executions(queued);
+    }
+
+    /// Answers an execute request whose content could not be read.
+    fn reject(&mut self, message: Message, reason: String) {
+        let outbox = &self.setup.outbox;
+        outbox.status(&message, ExecutionState::Busy);
+        let reply = ExecuteReply {
+            status: ReplyStatus::Error,
+            execution_count: ExecutionCount::new(self.execution_count),
+            error: Some(Box::new(ReplyError {
+                ename: "BadRequest".to_owned(),
+                evalue: reason,
+                traceback: Vec::new(),
+            })),
+            ..ExecuteReply::default()
+        };
+        outbox.reply(&message, reply);
+        outbox.status(&message, ExecutionState::Idle);
+    }
+
+    fn aborted_reply(&self) -> ExecuteReply {
+        ExecuteReply {
+            status: ReplyStatus::Aborted,
+            execution_count: ExecutionCount::new(self.execution_count),
+            ..ExecuteReply::default()
+        }
     }
 
     /// Everything waiting in the queue now, in order.
@@ -286,15 +311,11 @@ impl Evaluator {
             match control {
                 Control::Request(Request::Execute(queued)) => {
                     let outbox = &self.setup.outbox;
-                    outbox.status(&queued, "busy");
-                    outbox.reply(
-                        &queued,
-                        json!({
-                            "status": "aborted", "execution_count": self.execution_count,
-                        }),
-                    );
-                    outbox.status(&queued, "idle");
+                    outbox.status(&queued, ExecutionState::Busy);
+                    outbox.reply(&queued, self.aborted_reply());
+                    outbox.status(&queued, ExecutionState::Idle);
                 }
+                Control::Request(Request::Malformed(message, reason)) => self.reject(message, reason),
                 Control::Request(Request::Complete(message)) => self.complete(message),
                 Control::Request(Request::Inspect(message)) => self.inspect(message),
                 // A shutdown queued behind the cells: put it back for the loop.
@@ -315,7 +336,7 @@ impl Evaluator {
             }
         };
         if let Some(notice) = self.startup_notice.take() {
-            self.setup.outbox.publish(message, "stream", json!({ "name": "stderr", "text": notice }));
+            self.setup.outbox.publish(message, StreamContent::stderr(&notice));
         }
         let forwarders = self.forwarders.as_ref().expect("forwarders start with the context");
         let variables_before: Vec<String> =
@@ -338,12 +359,15 @@ impl Evaluator {
                         eprintln!("fireside: this frontend does not accept input; returning an empty line");
                         return String::new();
                     }
-                    outbox.ask(&parent, json!({ "prompt": input.prompt, "password": input.is_password }));
+                    outbox.ask(&parent, InputRequest { prompt: input.prompt, password: input.is_password });
                     // Wait for the answer, unless the user interrupts instead.
                     loop {
                         match replies.recv_timeout(Duration::from_millis(100)) {
                             Ok(reply) => {
-                                return reply.content["value"].as_str().unwrap_or_default().to_owned();
+                                return reply
+                                    .content_as::<InputReply>()
+                                    .map(|reply| reply.value)
+                                    .unwrap_or_default();
                             }
                             Err(crossbeam_channel::RecvTimeoutError::Timeout)
                                 if !interrupter.is_requested() => {}
@@ -488,11 +512,9 @@ impl Evaluator {
 
     fn complete(&mut self, message: Message) {
         let outbox = self.setup.outbox.clone();
-        outbox.status(&message, "busy");
+        outbox.status(&message, ExecutionState::Busy);
         let mut reply = CompleteReply::default();
-        if let (Ok(request), Ok(context)) =
-            (serde_json::from_value::<CompleteRequest>(message.content.clone()), &mut self.context)
-        {
+        if let (Ok(request), Ok(context)) = (message.content_as::<CompleteRequest>(), &mut self.context) {
             let byte_pos = char_to_byte(&request.code, request.cursor_pos);
             reply.cursor_start = request.cursor_pos;
             reply.cursor_end = request.cursor_pos;
@@ -520,16 +542,14 @@ impl Evaluator {
             }
         }
         outbox.reply(&message, reply);
-        outbox.status(&message, "idle");
+        outbox.status(&message, ExecutionState::Idle);
     }
 
     fn inspect(&mut self, message: Message) {
         let outbox = self.setup.outbox.clone();
-        outbox.status(&message, "busy");
+        outbox.status(&message, ExecutionState::Busy);
         let mut reply = InspectReply::default();
-        if let (Ok(request), Ok(context)) =
-            (serde_json::from_value::<InspectRequest>(message.content.clone()), &mut self.context)
-        {
+        if let (Ok(request), Ok(context)) = (message.content_as::<InspectRequest>(), &mut self.context) {
             context.set_analysis_time_limit(Some(INSPECTION_WAIT));
             let end = end_of_identifier(&request.code, char_to_byte(&request.code, request.cursor_pos));
             if end > 0
@@ -538,22 +558,24 @@ impl Evaluator {
                 && !plain.trim().is_empty()
             {
                 reply.found = true;
-                let mut data = serde_json::Map::new();
-                data.insert("text/plain".to_owned(), json!(plain));
-                data.insert("text/markdown".to_owned(), json!(plain));
-                data.insert("text/html".to_owned(), json!(html));
-                reply.data = serde_json::from_value::<Media>(Value::Object(data)).unwrap_or_default();
+                reply.data = Media::new(vec![
+                    MediaType::Plain(plain.clone()),
+                    MediaType::Markdown(plain),
+                    MediaType::Html(html),
+                ]);
             }
         }
         outbox.reply(&message, reply);
-        outbox.status(&message, "idle");
+        outbox.status(&message, ExecutionState::Idle);
     }
 }
 
 /// The MIME bundle of a cell's final value, as evcxr collected it.
-fn display_data(outputs: &EvalOutputs) -> serde_json::Map<String, Value> {
+fn display_data(outputs: &EvalOutputs) -> Media {
     let by_mime: &HashMap<String, String> = &outputs.content_by_mime_type;
-    by_mime.iter().map(|(mime, content)| (mime.clone(), json!(content))).collect()
+    let bundle: serde_json::Map<String, Value> =
+        by_mime.iter().map(|(mime, content)| (mime.clone(), json!(content))).collect();
+    serde_json::from_value(Value::Object(bundle)).unwrap_or_default()
 }
 
 /// After `:timing`, each cell says how long it took and where the time

@@ -10,10 +10,10 @@ use crate::wire::{Message, Signer, WireError};
 use crate::{PROTOCOL_VERSION, completeness};
 use bytes::Bytes;
 use jupyter_protocol::{
-    CodeMirrorMode, CommInfoReply, ConnectionInfo, HelpLink, InterruptReply, IsCompleteRequest,
-    KernelInfoReply, LanguageInfo, ReplyStatus, ShutdownReply, ShutdownRequest,
+    CodeMirrorMode, CommClose, CommId, CommInfoReply, ConnectionInfo, ExecutionState, HelpLink,
+    InterruptReply, IsCompleteRequest, JupyterMessageContent, KernelInfoReply, LanguageInfo, ReplyError,
+    ReplyStatus, ShutdownReply, ShutdownRequest, Status,
 };
-use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -30,26 +30,37 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn publish(&self, parent: &Message, msg_type: &str, content: impl Serialize) {
-        let _ = self.iopub.send(Message::child_of(parent, msg_type, content));
+    pub fn publish(&self, parent: &Message, content: impl Into<JupyterMessageContent>) {
+        let _ = self.iopub.send(Message::child_of(parent, content));
     }
 
-    pub fn status(&self, parent: &Message, state: &str) {
-        self.publish(parent, "status", json!({ "execution_state": state }));
+    pub fn status(&self, parent: &Message, execution_state: ExecutionState) {
+        self.publish(parent, Status { execution_state });
     }
 
-    pub fn reply(&self, request: &Message, content: impl Serialize) {
-        let msg_type = request.msg_type().replace("_request", "_reply");
-        let _ = self.shell.send(Message::child_of(request, &msg_type, content));
+    /// A reply on the shell socket.
+    pub fn reply(&self, request: &Message, content: impl Into<JupyterMessageContent>) {
+        let _ = self.shell.send(Message::child_of(request, content));
     }
 
-    fn reply_control(&self, request: &Message, content: impl Serialize) {
-        let msg_type = request.msg_type().replace("_request", "_reply");
-        let _ = self.control.send(Message::child_of(request, &msg_type, content));
+    /// An error reply to a request of any type, on the socket it came from.
+    fn reply_error(&self, request: &Message, socket: RequestSocket, error: ReplyError) {
+        let mut content = serde_json::to_value(error).expect("a ReplyError serializes");
+        content["status"] = json!("error");
+        let reply =
+            Message::child_of_type(request, &request.msg_type().replace("_request", "_reply"), content);
+        let _ = self.queue(socket).send(reply);
     }
 
-    pub fn ask(&self, parent: &Message, content: impl Serialize) {
-        let _ = self.stdin.send(Message::child_of(parent, "input_request", content));
+    fn queue(&self, socket: RequestSocket) -> &UnboundedSender<Message> {
+        match socket {
+            RequestSocket::Shell => &self.shell,
+            RequestSocket::Control => &self.control,
+        }
+    }
+
+    pub fn ask(&self, parent: &Message, request: jupyter_protocol::InputRequest) {
+        let _ = self.stdin.send(Message::child_of(parent, request));
     }
 }
 
@@ -106,7 +117,8 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
         }
     });
 
-    let _ = outbox.iopub.send(Message::orphan("status", &session, json!({ "execution_state": "starting" })));
+    let _ =
+        outbox.iopub.send(Message::orphan(&session, Status { execution_state: ExecutionState::Starting }));
 
     let history = Arc::new(History::open(&options.data_dir));
     let interrupter = Arc::new(Interrupter::new());
@@ -123,8 +135,8 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     let shared =
         Arc::new(Shared { outbox: outbox.clone(), evaluator, history, interrupter, shutdown: shutdown_tx });
 
-    tokio::spawn(serve(shell_recv, signer.clone(), shared.clone(), Socket_::Shell));
-    tokio::spawn(serve(control_recv, signer.clone(), shared.clone(), Socket_::Control));
+    tokio::spawn(serve(shell_recv, signer.clone(), shared.clone(), RequestSocket::Shell));
+    tokio::spawn(serve(control_recv, signer.clone(), shared.clone(), RequestSocket::Control));
     tokio::spawn(serve_stdin(stdin_recv, signer, input_tx));
 
     // SIGINT interrupts the running cell, as in ipykernel (frontends with
@@ -161,9 +173,9 @@ struct Shared {
     shutdown: UnboundedSender<()>,
 }
 
+/// The two sockets that carry requests.
 #[derive(Clone, Copy, PartialEq)]
-#[allow(non_camel_case_types)]
-enum Socket_ {
+enum RequestSocket {
     Shell,
     Control,
 }
@@ -210,18 +222,19 @@ async fn receive<S: SocketRecv>(
     }
 }
 
-async fn serve<S: SocketRecv>(mut socket: S, signer: Signer, shared: Arc<Shared>, which: Socket_) {
+async fn serve<S: SocketRecv>(mut socket: S, signer: Signer, shared: Arc<Shared>, which: RequestSocket) {
     let reject = |request: &Message, reason: String| {
+        if request.msg_type() == "execute_request" {
+            // Answered in turn by the evaluator, which knows the execution count.
+            return shared.evaluator.send(Request::Malformed(request.clone(), reason));
+        }
         if !request.msg_type().ends_with("_request") {
             return;
         }
-        shared.outbox.status(request, "busy");
-        let content = json!({ "status": "error", "ename": "BadRequest", "evalue": reason, "traceback": [] });
-        match which {
-            Socket_::Control => shared.outbox.reply_control(request, content),
-            Socket_::Shell => shared.outbox.reply(request, content),
-        }
-        shared.outbox.status(request, "idle");
+        shared.outbox.status(request, ExecutionState::Busy);
+        let error = ReplyError { ename: "BadRequest".to_owned(), evalue: reason, traceback: Vec::new() };
+        shared.outbox.reply_error(request, which, error);
+        shared.outbox.status(request, ExecutionState::Idle);
     };
     while let Some(request) = receive(&mut socket, &signer, &reject).await {
         handle(&shared, request, which);
@@ -240,14 +253,10 @@ async fn serve_stdin<S: SocketRecv>(
     }
 }
 
-fn handle(shared: &Shared, request: Message, which: Socket_) {
+fn handle(shared: &Shared, request: Message, which: RequestSocket) {
     let outbox = &shared.outbox;
-    let reply = |content: serde_json::Value| {
-        if which == Socket_::Control {
-            outbox.reply_control(&request, content)
-        } else {
-            outbox.reply(&request, content)
-        }
+    let reply = |content: JupyterMessageContent| {
+        let _ = outbox.queue(which).send(Message::child_of(&request, content));
     };
     match request.msg_type() {
         "execute_request" => return shared.evaluator.send(Request::Execute(request)),
@@ -255,60 +264,54 @@ fn handle(shared: &Shared, request: Message, which: Socket_) {
         "inspect_request" => return shared.evaluator.send(Request::Inspect(request)),
         _ => {}
     }
-    outbox.status(&request, "busy");
+    outbox.status(&request, ExecutionState::Busy);
     match request.msg_type() {
         "kernel_info_request" => {
-            let mut info = to_json(kernel_info());
+            let mut info = Message::child_of(&request, kernel_info());
             // JEP 92: the optional protocol features this kernel has (none of
             // them: no debugger, no subshells). jupyter-protocol lacks the field.
-            info["supported_features"] = json!([]);
-            reply(info)
+            info.content["supported_features"] = json!([]);
+            let _ = outbox.queue(which).send(info);
         }
         "is_complete_request" => {
-            let code = serde_json::from_value::<IsCompleteRequest>(request.content.clone())
-                .map(|r| r.code)
-                .unwrap_or_default();
-            reply(to_json(completeness::check(&code)))
+            let code = request.content_as::<IsCompleteRequest>().map(|r| r.code).unwrap_or_default();
+            reply(completeness::check(&code).into())
         }
-        "history_request" => reply(to_json(shared.history.answer(&request.content))),
-        "comm_info_request" => reply(to_json(CommInfoReply::default())),
+        "history_request" => reply(shared.history.answer(&request.content).into()),
+        "comm_info_request" => reply(CommInfoReply::default().into()),
         "comm_open" => {
             // No comm targets are registered: close it so the frontend does
             // not wait on a comm that will never answer.
-            let comm_id = request.content["comm_id"].clone();
-            outbox.publish(&request, "comm_close", json!({ "comm_id": comm_id, "data": {} }));
+            if let Some(comm_id) = request.content["comm_id"].as_str() {
+                outbox.publish(
+                    &request,
+                    CommClose { comm_id: CommId(comm_id.to_owned()), data: Default::default() },
+                );
+            }
         }
         "comm_msg" | "comm_close" => {}
         "interrupt_request" => {
             shared.interrupter.interrupt();
-            reply(to_json(InterruptReply::new()))
+            reply(InterruptReply::new().into())
         }
         "shutdown_request" => {
-            let restart = serde_json::from_value::<ShutdownRequest>(request.content.clone())
-                .map(|r| r.restart)
-                .unwrap_or(false);
-            reply(to_json(ShutdownReply { restart, status: ReplyStatus::Ok, error: None }));
-            outbox.status(&request, "idle");
+            let restart = request.content_as::<ShutdownRequest>().map(|r| r.restart).unwrap_or(false);
+            reply(ShutdownReply { restart, status: ReplyStatus::Ok, error: None }.into());
+            outbox.status(&request, ExecutionState::Idle);
             let _ = shared.shutdown.send(());
             return;
         }
         other => {
             eprintln!("fireside: unknown message type {other:?}");
             if other.ends_with("_request") {
-                reply(json!({
-                    "status": "error",
-                    "ename": "UnknownMessageType",
-                    "evalue": format!("fireside does not implement {other}"),
-                    "traceback": [],
-                }));
+                let evalue = format!("fireside does not implement {other}");
+                let error =
+                    ReplyError { ename: "UnknownMessageType".to_owned(), evalue, traceback: Vec::new() };
+                outbox.reply_error(&request, which, error);
             }
         }
     }
-    outbox.status(&request, "idle");
-}
-
-fn to_json(value: impl Serialize) -> serde_json::Value {
-    serde_json::to_value(value).expect("protocol messages serialize")
+    outbox.status(&request, ExecutionState::Idle);
 }
 
 pub fn kernel_info() -> KernelInfoReply {

@@ -4,8 +4,10 @@
 //! See <https://jupyter-client.readthedocs.io/en/latest/messaging.html#the-wire-protocol>.
 
 use bytes::Bytes;
+use chrono::SubsecRound;
 use hmac::{Hmac, Mac};
-use serde::Serialize;
+use jupyter_protocol::{Header, JupyterMessageContent};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use std::collections::{HashSet, VecDeque};
@@ -109,13 +111,16 @@ impl Signer {
     }
 }
 
-/// One Jupyter message, with its JSON parts kept as values so that each
-/// handler decodes only the content it understands.
+/// One Jupyter message. Headers are typed (`jupyter_protocol::Header`); an
+/// incoming content stays a JSON value until the handler that understands
+/// it decodes it (`content_as`), and an outgoing one is made from one of
+/// `jupyter_protocol`'s typed contents (`child_of`).
 #[derive(Debug, Clone)]
 pub struct Message {
     pub identities: Vec<Bytes>,
-    pub header: Value,
-    pub parent_header: Value,
+    pub header: Header,
+    /// `None` is sent as `{}`, as the protocol asks of a message with no parent.
+    pub parent_header: Option<Header>,
     pub metadata: Value,
     pub content: Value,
     pub buffers: Vec<Bytes>,
@@ -123,11 +128,16 @@ pub struct Message {
 
 impl Message {
     pub fn msg_type(&self) -> &str {
-        self.header["msg_type"].as_str().unwrap_or("")
+        &self.header.msg_type
     }
 
     pub fn session(&self) -> &str {
-        self.header["session"].as_str().unwrap_or("")
+        &self.header.session
+    }
+
+    /// The content as the request type `T` of `jupyter_protocol`.
+    pub fn content_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.content)
     }
 
     /// Decodes and verifies the frames of a message received on a ROUTER socket.
@@ -151,25 +161,33 @@ impl Message {
         if signer.is_signing() && !signer.seen.lock().unwrap().insert(&Bytes::copy_from_slice(&rest[0])) {
             return Err(WireError::Replayed);
         }
-        let header = serde_json::from_slice::<Value>(&rest[1]).map_err(|_| WireError::BadHeader)?;
-        if !header["msg_id"].is_string() || !header["msg_type"].is_string() {
-            return Err(WireError::BadHeader);
-        }
+        let header = serde_json::from_slice::<Header>(&rest[1]).map_err(|_| WireError::BadHeader)?;
         let mut message = Message {
             identities,
             header,
-            parent_header: json!({}),
+            parent_header: None,
             metadata: json!({}),
             content: json!({}),
             buffers: rest[5..].to_vec(),
         };
-        for (frame, bytes) in [("parent_header", &rest[2]), ("metadata", &rest[3]), ("content", &rest[4])] {
+        let parent_header =
+            serde_json::from_slice::<Value>(&rest[2]).and_then(jupyter_protocol::deserialize_parent_header);
+        match parent_header {
+            Ok(parent_header) => message.parent_header = parent_header,
+            Err(source) => {
+                return Err(WireError::BadJson {
+                    frame: "parent_header",
+                    source,
+                    request: Box::new(message),
+                });
+            }
+        }
+        for (frame, bytes) in [("metadata", &rest[3]), ("content", &rest[4])] {
             let value = match serde_json::from_slice::<Value>(bytes) {
                 Ok(value) => value,
                 Err(source) => return Err(WireError::BadJson { frame, source, request: Box::new(message) }),
             };
             match frame {
-                "parent_header" => message.parent_header = value,
                 "metadata" => message.metadata = value,
                 _ => message.content = value,
             }
@@ -179,9 +197,14 @@ impl Message {
 
     /// Encodes the message as signed frames, identities first.
     pub fn encode(&self, signer: &Signer) -> Vec<Bytes> {
-        let json = |value: &Value| Bytes::from(serde_json::to_vec(value).expect("JSON values serialize"));
+        fn json(value: &impl serde::Serialize) -> Bytes {
+            Bytes::from(serde_json::to_vec(value).expect("headers and JSON values serialize"))
+        }
         let header = json(&self.header);
-        let parent = json(&self.parent_header);
+        let parent = match &self.parent_header {
+            Some(parent) => json(parent),
+            None => Bytes::from_static(b"{}"),
+        };
         let metadata = json(&self.metadata);
         let content = json(&self.content);
         let signature = signer.sign(&[&header, &parent, &metadata, &content]);
@@ -193,40 +216,54 @@ impl Message {
         frames
     }
 
-    /// A new message of `msg_type` in reply to (or caused by) `parent`.
-    pub fn child_of(parent: &Message, msg_type: &str, content: impl Serialize) -> Message {
+    /// A new message in reply to (or caused by) `parent`; its type is the
+    /// content's.
+    pub fn child_of(parent: &Message, content: impl Into<JupyterMessageContent>) -> Message {
+        let content = content.into();
+        Message::child_of_type(parent, content.message_type(), content_value(&content))
+    }
+
+    /// A reply of a type that `jupyter_protocol` cannot name: an error
+    /// reply to any request, including ones this kernel does not know.
+    pub fn child_of_type(parent: &Message, msg_type: &str, content: Value) -> Message {
         Message {
             identities: parent.identities.clone(),
             header: new_header(msg_type, parent.session()),
-            parent_header: parent.header.clone(),
+            parent_header: Some(parent.header.clone()),
             metadata: json!({}),
-            content: serde_json::to_value(content).expect("message contents serialize"),
+            content,
             buffers: Vec::new(),
         }
     }
 
     /// A message with no parent, such as the `starting` status.
-    pub fn orphan(msg_type: &str, session: &str, content: impl Serialize) -> Message {
+    pub fn orphan(session: &str, content: impl Into<JupyterMessageContent>) -> Message {
+        let content = content.into();
         Message {
             identities: Vec::new(),
-            header: new_header(msg_type, session),
-            parent_header: json!({}),
+            header: new_header(content.message_type(), session),
+            parent_header: None,
             metadata: json!({}),
-            content: serde_json::to_value(content).expect("message contents serialize"),
+            content: content_value(&content),
             buffers: Vec::new(),
         }
     }
 }
 
-fn new_header(msg_type: &str, session: &str) -> Value {
-    json!({
-        "msg_id": uuid::Uuid::new_v4().to_string(),
-        "session": session,
-        "username": "fireside",
-        "date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "msg_type": msg_type,
-        "version": crate::PROTOCOL_VERSION,
-    })
+fn content_value(content: &JupyterMessageContent) -> Value {
+    serde_json::to_value(content).expect("jupyter_protocol's contents serialize")
+}
+
+fn new_header(msg_type: &str, session: &str) -> Header {
+    Header {
+        msg_id: uuid::Uuid::new_v4().to_string(),
+        session: session.to_owned(),
+        username: "fireside".to_owned(),
+        // Microseconds: jupyter_client reads dates with at most six digits.
+        date: chrono::Utc::now().trunc_subsecs(6),
+        msg_type: msg_type.to_owned(),
+        version: crate::PROTOCOL_VERSION.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -237,7 +274,7 @@ mod tests {
         let message = Message {
             identities: vec![Bytes::from_static(b"client-1")],
             header: new_header("kernel_info_request", "s1"),
-            parent_header: json!({}),
+            parent_header: None,
             metadata: json!({}),
             content: json!({}),
             buffers: vec![],
@@ -303,6 +340,30 @@ mod tests {
             .map(|frame| Bytes::from(frame.as_bytes().to_vec()))
             .to_vec();
         assert!(matches!(Message::decode(frames, &signer), Err(WireError::BadHeader)));
+    }
+
+    #[test]
+    fn a_reply_takes_its_type_from_its_content_and_names_its_parent() {
+        use jupyter_protocol::{ExecutionState, Status};
+        let signer = Signer::new("hmac-sha256", "secret").unwrap();
+        let request = Message::decode(request(&signer), &signer).unwrap();
+        let reply = Message::child_of(&request, Status { execution_state: ExecutionState::Busy });
+        let back = Message::decode(reply.encode(&signer), &signer).unwrap();
+        assert_eq!(back.msg_type(), "status");
+        assert_eq!(back.content["execution_state"], "busy");
+        assert_eq!(back.session(), "s1");
+        assert_eq!(back.parent_header.unwrap().msg_id, request.header.msg_id);
+        assert_eq!(back.header.date, reply.header.date, "the date keeps its microseconds");
+    }
+
+    #[test]
+    fn a_message_without_parent_sends_an_empty_parent_header() {
+        use jupyter_protocol::{ExecutionState, Status};
+        let signer = Signer::new("hmac-sha256", "").unwrap();
+        let frames =
+            Message::orphan("s1", Status { execution_state: ExecutionState::Starting }).encode(&signer);
+        let delimiter = frames.iter().position(|f| f.as_ref() == DELIMITER).unwrap();
+        assert_eq!(frames[delimiter + 3].as_ref(), b"{}");
     }
 
     #[test]

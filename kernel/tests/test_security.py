@@ -77,6 +77,15 @@ def test_a_signed_request_with_unreadable_content_gets_an_error_reply(fresh_kern
     assert answer and answer[0]["msg_type"] == "execute_reply"
     assert answer[0]["content"]["status"] == "error"
     assert "not valid JSON" in answer[0]["content"]["evalue"]
+    # An execute_reply carries the execution count, whatever its status:
+    # one cell ran (the fixture's warm-up), and this one did not count.
+    assert answer[0]["content"]["execution_count"] == 1
+
+    send_raw(socket, good, header_of(good, "is_complete_request"), metadata=b"[unclosed")
+    answer = replies(socket, good, 10000)
+    assert answer and answer[0]["msg_type"] == "is_complete_reply"
+    assert answer[0]["content"]["status"] == "error"
+    assert "metadata" in answer[0]["content"]["evalue"]
 
 
 def test_malformed_messages_are_dropped_and_the_kernel_keeps_serving(fresh_kernel):
