@@ -23,27 +23,30 @@ pub use fireside_datasets as datasets;
 pub use fireside_datasets;
 
 pub mod activations;
-pub mod attention;
 pub mod augment;
 pub mod data;
 pub mod device;
 pub mod display;
 pub mod fused;
-pub mod gan;
 pub mod kernel;
 pub mod layers;
 pub mod losses;
 pub mod metrics;
-pub mod mixture;
 pub mod model;
+pub mod models;
 pub mod optimizers;
 pub mod plot;
 pub mod prelude;
 pub mod tensor_view;
 pub mod training;
-pub mod tree;
 
 pub use kernel::interrupted;
+
+// The paths the notebooks and docs use, from before attention moved under
+// `layers` and the chapters' models under `models`: kept so that no notebook
+// has to change (`fireside::attention::heatmap`, `fireside::gan::Gan`, ...).
+pub use layers::attention;
+pub use models::{gan, mixture, tree};
 
 /// Asks the notebook's user for a line of text (Jupyter's input box).
 ///

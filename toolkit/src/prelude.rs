@@ -14,7 +14,6 @@ pub use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
 pub use crate::activations::{
     Activation, relu, relu_derivative, sigmoid, sigmoid_derivative, softmax, tanh, tanh_derivative,
 };
-pub use crate::attention::{Attention, scaled_dot_product_attention};
 pub use crate::augment::ImageDataGenerator;
 pub use crate::data;
 pub use crate::device::device;
@@ -25,18 +24,19 @@ pub use crate::display::{
 // first compile.
 pub use crate::display::ShowDebug as _;
 pub use crate::display::ShowRich as _;
-pub use crate::gan::Gan;
 pub use crate::kernel::interrupted;
+pub use crate::layers::attention::{Attention, scaled_dot_product_attention};
 pub use crate::layers::{
     AvgPool2d, Batch, Conv2d, Dense, DenseLayer, Dropout, Flatten, Layer, MaxPool2d, Padding, Regularizer,
 };
 pub use crate::layers::{Embedding, Gru, GruLayer, Lstm, LstmLayer, SimpleRnn, SimpleRnnLayer};
 pub use crate::losses::{self, Loss};
 pub use crate::metrics::{self, ConfusionMatrix};
-pub use crate::mixture::GaussianMixture;
 pub use crate::model::Sequential;
+pub use crate::models::gan::Gan;
+pub use crate::models::mixture::GaussianMixture;
+pub use crate::models::tree::{RecursiveNet, RecursiveNetConfig, Tree};
 pub use crate::optimizers::Optimizer;
 pub use crate::plot::{HeatMap, ImageGrid, Plot};
 pub use crate::tensor_view::{TensorView, Values};
 pub use crate::training::{BatchSource, Evaluation, Fit, History, Metric, Model, Targets};
-pub use crate::tree::{RecursiveNet, RecursiveNetConfig, Tree};

@@ -7,7 +7,7 @@
 //! assert_eq!(model.output_shape(), [32, 26, 26]);
 //! ```
 
-use super::{LayerError, Padding};
+use super::{Batch, BuiltLayer, LayerDescription, LayerError, Padding};
 use crate::activations::Activation;
 use burn::module::Module;
 use burn::module::Param;
@@ -126,8 +126,16 @@ impl Conv2d {
         self.input_shape = Some(shape.to_vec());
         self
     }
+}
 
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for Conv2d {
+    type Built = Conv2dLayer;
+
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        self.input_shape.clone()
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         let [channels, height, width] = image_shape("Conv2d", input)?;
         let _ = channels;
         let side = |size: usize, k: usize, s: usize| match self.padding {
@@ -142,7 +150,7 @@ impl Conv2d {
         ])
     }
 
-    pub(crate) fn build(&self, input: &[usize], device: &Device) -> Result<Conv2dLayer, LayerError> {
+    fn build(&self, input: &[usize], device: &Device) -> Result<Conv2dLayer, LayerError> {
         self.output_shape(input)?;
         let padding = match self.padding {
             Padding::Valid => PaddingConfig2d::Valid,
@@ -201,5 +209,16 @@ impl Conv2dLayer {
     /// ```
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.activation.apply(self.conv.forward(x))
+    }
+}
+
+impl BuiltLayer for Conv2dLayer {
+    const KIND: &'static str = "Conv2D";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Images(t) => Batch::Images(Conv2dLayer::forward(self, t)),
+            x => self.wrong_batch(x),
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! assert_eq!(model.num_params(), 784 * 10 + 10);
 //! ```
 
-use super::{LayerError, Regularizer};
+use super::{Batch, BuiltLayer, LayerDescription, LayerError, Regularizer};
 use crate::activations::Activation;
 use crate::display::{MimeBundle, Rich};
 use burn::module::Module;
@@ -130,8 +130,16 @@ impl Dense {
         }
         DenseLayer { linear, activation: self.activation, regularizer: self.regularizer }
     }
+}
 
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for Dense {
+    type Built = DenseLayer;
+
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        self.input_shape.clone()
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         match input {
             [_] => Ok(vec![self.units]),
             [steps, _] => Ok(vec![*steps, self.units]),
@@ -143,9 +151,9 @@ impl Dense {
         }
     }
 
-    pub(crate) fn build_for(&self, input: &[usize], device: &Device) -> Result<DenseLayer, LayerError> {
-        self.output_shape(input)?;
-        Ok(self.build(*input.last().expect("checked above"), device))
+    fn build(&self, input: &[usize], device: &Device) -> Result<DenseLayer, LayerError> {
+        LayerDescription::output_shape(self, input)?;
+        Ok(Dense::build(self, *input.last().expect("checked above"), device))
     }
 }
 
@@ -203,6 +211,22 @@ impl DenseLayer {
     /// ```
     pub fn penalty(&self) -> Option<Tensor<1>> {
         self.regularizer.map(|r| r.penalty(self.linear.weight.val()))
+    }
+}
+
+impl BuiltLayer for DenseLayer {
+    const KIND: &'static str = "Dense";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Flat(t) => Batch::Flat(DenseLayer::forward(self, t)),
+            Batch::Sequence(t) => Batch::Sequence(DenseLayer::forward(self, t)),
+            x => self.wrong_batch(x),
+        }
+    }
+
+    fn penalty(&self) -> Option<Tensor<1>> {
+        DenseLayer::penalty(self)
     }
 }
 

@@ -8,8 +8,10 @@
 //! assert_eq!(model.output_shape(), [512]);   // it keeps the shape
 //! ```
 
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use burn::module::Module;
 use burn::nn::{Dropout as BurnDropout, DropoutConfig};
+use burn::tensor::Device;
 
 /// Drops each input with probability `rate` during training (and scales
 /// the rest by 1/(1 − rate)); does nothing in `evaluate` and `predict`.
@@ -36,9 +38,17 @@ impl Dropout {
         assert!((0.0..1.0).contains(&rate), "Dropout rate must be in [0, 1), got {rate}");
         Dropout { rate }
     }
+}
 
-    pub(crate) fn build(&self) -> DropoutLayer {
-        DropoutLayer { dropout: DropoutConfig::new(self.rate).init() }
+impl LayerDescription for Dropout {
+    type Built = DropoutLayer;
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+        Ok(input.to_vec())
+    }
+
+    fn build(&self, _input: &[usize], _device: &Device) -> Result<DropoutLayer, LayerError> {
+        Ok(DropoutLayer { dropout: DropoutConfig::new(self.rate).init() })
     }
 }
 
@@ -54,4 +64,17 @@ impl Dropout {
 pub struct DropoutLayer {
     /// burn's `Dropout` module.
     pub dropout: BurnDropout,
+}
+
+impl BuiltLayer for DropoutLayer {
+    const KIND: &'static str = "Dropout";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Flat(t) => Batch::Flat(self.dropout.forward(t)),
+            Batch::Sequence(t) => Batch::Sequence(self.dropout.forward(t)),
+            Batch::Images(t) => Batch::Images(self.dropout.forward(t)),
+            x => self.wrong_batch(x),
+        }
+    }
 }

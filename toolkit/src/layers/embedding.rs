@@ -10,7 +10,7 @@
 //! assert_eq!(model.num_params(), 10000 * 64);
 //! ```
 
-use super::LayerError;
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use burn::module::Module;
 use burn::nn::{Embedding as BurnEmbedding, EmbeddingConfig, Initializer};
 use burn::tensor::{Device, Int, Tensor};
@@ -84,8 +84,16 @@ impl Embedding {
             .init(device);
         EmbeddingLayer { embedding }
     }
+}
 
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for Embedding {
+    type Built = EmbeddingLayer;
+
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        self.input_shape.clone()
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         match input {
             [steps] => Ok(vec![*steps, self.output_dim]),
             other => Err(LayerError::WrongRank {
@@ -96,9 +104,9 @@ impl Embedding {
         }
     }
 
-    pub(crate) fn build_for(&self, input: &[usize], device: &Device) -> Result<EmbeddingLayer, LayerError> {
+    fn build(&self, input: &[usize], device: &Device) -> Result<EmbeddingLayer, LayerError> {
         self.output_shape(input)?;
-        Ok(self.build(device))
+        Ok(Embedding::build(self, device))
     }
 }
 
@@ -141,6 +149,19 @@ impl EmbeddingLayer {
     pub fn shape(&self) -> (usize, usize) {
         let [words, width] = self.embedding.weight.val().dims();
         (words, width)
+    }
+}
+
+impl BuiltLayer for EmbeddingLayer {
+    const KIND: &'static str = "Embedding";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Tokens(t) => Batch::Sequence(EmbeddingLayer::forward(self, t)),
+            // Word indices that arrive as floats (Keras casts them too).
+            Batch::Flat(t) => Batch::Sequence(EmbeddingLayer::forward(self, t.int())),
+            x => self.wrong_batch(x),
+        }
     }
 }
 

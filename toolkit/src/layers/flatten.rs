@@ -6,8 +6,9 @@
 //! assert_eq!(model.summary().rows[0].1, vec![32 * 13 * 13]);
 //! ```
 
-use super::LayerError;
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use burn::module::Module;
+use burn::tensor::Device;
 
 /// Flattens each example to a vector, for the `Dense` layers after convolutions.
 /// PyTorch's `nn.Flatten()`, or `x.view(-1, C * H * W)`.
@@ -21,12 +22,14 @@ use burn::module::Module;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Flatten;
 
-impl Flatten {
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for Flatten {
+    type Built = FlattenLayer;
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         Ok(vec![input.iter().product()])
     }
 
-    pub(crate) fn build(&self, input: &[usize]) -> Result<FlattenLayer, LayerError> {
+    fn build(&self, input: &[usize], _device: &Device) -> Result<FlattenLayer, LayerError> {
         Ok(FlattenLayer { features: self.output_shape(input)?[0] })
     }
 }
@@ -43,4 +46,17 @@ impl Flatten {
 pub struct FlattenLayer {
     /// The length of each flattened example (C·H·W).
     pub features: usize,
+}
+
+impl BuiltLayer for FlattenLayer {
+    const KIND: &'static str = "Flatten";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Images(t) => Batch::Flat(t.flatten(1, 3)),
+            Batch::Sequence(t) => Batch::Flat(t.flatten(1, 2)),
+            flat @ Batch::Flat(_) => flat,
+            x => self.wrong_batch(x),
+        }
+    }
 }

@@ -31,7 +31,7 @@
 
 use super::lstm::gate_block;
 use super::simple_rnn::{project_inputs, recurrent_output_shape, recurrent_weights, sequence_shape};
-use super::{Batch, LayerError};
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use crate::activations::Activation;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
@@ -161,14 +161,22 @@ impl Gru {
             return_sequences: self.return_sequences,
         }
     }
+}
 
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for Gru {
+    type Built = GruLayer;
+
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        self.input_shape.clone()
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         recurrent_output_shape("GRU", input, self.units, self.return_sequences)
     }
 
-    pub(crate) fn build_for(&self, input: &[usize], device: &Device) -> Result<GruLayer, LayerError> {
+    fn build(&self, input: &[usize], device: &Device) -> Result<GruLayer, LayerError> {
         let [_, features] = sequence_shape("GRU", input)?;
-        Ok(self.build(features, device))
+        Ok(Gru::build(self, features, device))
     }
 }
 
@@ -299,6 +307,17 @@ impl GruLayer {
             states.push(h.clone());
         }
         (Tensor::stack(states, 1), h)
+    }
+}
+
+impl BuiltLayer for GruLayer {
+    const KIND: &'static str = "GRU";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Sequence(t) => GruLayer::forward(self, t),
+            x => self.wrong_batch(x),
+        }
     }
 }
 

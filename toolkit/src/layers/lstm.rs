@@ -30,7 +30,7 @@
 //! ```
 
 use super::simple_rnn::{project_inputs, recurrent_output_shape, recurrent_weights, sequence_shape};
-use super::{Batch, LayerError};
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use crate::activations::{self, Activation};
 use crate::fused;
 use burn::module::{Module, Param};
@@ -194,14 +194,22 @@ impl Lstm {
             return_sequences: self.return_sequences,
         }
     }
+}
 
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for Lstm {
+    type Built = LstmLayer;
+
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        self.input_shape.clone()
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         recurrent_output_shape("LSTM", input, self.units, self.return_sequences)
     }
 
-    pub(crate) fn build_for(&self, input: &[usize], device: &Device) -> Result<LstmLayer, LayerError> {
+    fn build(&self, input: &[usize], device: &Device) -> Result<LstmLayer, LayerError> {
         let [_, features] = sequence_shape("LSTM", input)?;
-        Ok(self.build(features, device))
+        Ok(Lstm::build(self, features, device))
     }
 }
 
@@ -410,6 +418,17 @@ impl LstmLayer {
         let hs = states.clone().narrow(2, 0, units);
         let last = states.narrow(1, steps - 1, 1).reshape([n, 2 * units]);
         (hs, LstmState { h: last.clone().narrow(1, 0, units), c: last.narrow(1, units, units) })
+    }
+}
+
+impl BuiltLayer for LstmLayer {
+    const KIND: &'static str = "LSTM";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Sequence(t) => LstmLayer::forward(self, t),
+            x => self.wrong_batch(x),
+        }
     }
 }
 

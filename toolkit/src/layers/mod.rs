@@ -16,7 +16,16 @@
 //!     .add(Dense::new(10).activation(Activation::Softmax));
 //! assert_eq!(model.output_shape(), [10]);
 //! ```
+//!
+//! **Adding a layer:** write its file here with the description (e.g.
+//! `Dense`, implementing [`LayerDescription`]) and the built burn module
+//! (e.g. `DenseLayer`, implementing [`BuiltLayer`]: Keras's `KIND`, `forward`
+//! on a [`Batch`]), then add one line `Name => NameLayer, ...` to the list at
+//! the `layers!` invocation in this file: [`LayerSpec`], [`Layer`], their
+//! `From` conversions and every method that dispatches on them follow from it.
 
+mod activation;
+pub mod attention;
 mod batch;
 mod conv2d;
 mod dense;
@@ -28,7 +37,10 @@ mod lstm;
 mod pool;
 mod regularizer;
 mod simple_rnn;
+mod traits;
 
+pub use activation::ActivationLayer;
+pub use attention::{Attention, AttentionLayer};
 pub use batch::Batch;
 pub use conv2d::{Conv2d, Conv2dLayer};
 pub use dense::{Dense, DenseLayer};
@@ -40,6 +52,7 @@ pub use lstm::{Lstm, LstmLayer, LstmState};
 pub use pool::{AvgPool2d, AvgPool2dLayer, MaxPool2d, MaxPool2dLayer};
 pub use regularizer::Regularizer;
 pub use simple_rnn::{SimpleRnn, SimpleRnnLayer};
+pub use traits::{BuiltLayer, LayerDescription};
 
 use crate::activations::Activation;
 use burn::module::Module;
@@ -89,259 +102,213 @@ pub enum LayerError {
     NoInputShape,
 }
 
-/// A layer described but not yet built (see the module docs).
-/// [`Sequential::add`](crate::model::Sequential::add) takes anything that converts into one.
-///
-/// ```
-/// use fireside::prelude::*;
-/// use fireside::layers::LayerSpec;
-/// let spec = LayerSpec::from(Dense::new(10));
-/// assert_eq!(spec.output_shape(&[784]).unwrap(), vec![10]);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub enum LayerSpec {
-    /// A [`Dense`] layer.
-    Dense(Dense),
-    /// A [`Conv2d`] layer.
-    Conv2d(Conv2d),
-    /// A [`MaxPool2d`] layer.
-    MaxPool2d(MaxPool2d),
-    /// An [`AvgPool2d`] layer.
-    AvgPool2d(AvgPool2d),
-    /// A [`Flatten`] layer.
-    Flatten(Flatten),
-    /// A [`Dropout`] layer.
-    Dropout(Dropout),
-    /// An activation on its own (Keras's `Activation('relu')`).
-    Activation(Activation),
-    /// An [`Embedding`] layer.
-    Embedding(Embedding),
-    /// A [`SimpleRnn`] layer.
-    SimpleRnn(SimpleRnn),
-    /// An [`Lstm`] layer.
-    Lstm(Lstm),
-    /// A [`Gru`] layer.
-    Gru(Gru),
-    /// A self-[`Attention`](crate::attention::Attention) layer.
-    Attention(crate::attention::Attention),
-}
+/// Generates, from the list of layers below, [`LayerSpec`] and [`Layer`]
+/// (one variant per layer), the `From` conversions into `LayerSpec`, and
+/// their methods, each a `match` that calls the layer's
+/// [`LayerDescription`] or [`BuiltLayer`] implementation.
+macro_rules! layers {
+    ($($name:ident => $built:ident, $spec_doc:literal, $layer_doc:literal;)*) => {
+        /// A layer described but not yet built (see the module docs).
+        /// [`Sequential::add`](crate::model::Sequential::add) takes anything that converts into one.
+        ///
+        /// ```
+        /// use fireside::prelude::*;
+        /// use fireside::layers::LayerSpec;
+        /// let spec = LayerSpec::from(Dense::new(10));
+        /// assert_eq!(spec.output_shape(&[784]).unwrap(), vec![10]);
+        /// ```
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum LayerSpec {
+            $(
+                #[doc = $spec_doc]
+                $name($name),
+            )*
+        }
 
-macro_rules! spec_from {
-    ($($name:ident),*) => {$(
-        impl From<$name> for LayerSpec {
-            fn from(layer: $name) -> Self {
-                LayerSpec::$name(layer)
+        $(
+            impl From<$name> for LayerSpec {
+                fn from(layer: $name) -> Self {
+                    LayerSpec::$name(layer)
+                }
+            }
+        )*
+
+        impl LayerSpec {
+            /// The input shape the layer declares (only the first layer needs one).
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// use fireside::layers::LayerSpec;
+            /// assert_eq!(LayerSpec::from(Dense::new(10).input_dim(784)).input_shape(), Some(vec![784]));
+            /// assert_eq!(LayerSpec::from(Flatten).input_shape(), None);
+            /// ```
+            pub fn input_shape(&self) -> Option<Vec<usize>> {
+                match self {
+                    $(LayerSpec::$name(spec) => LayerDescription::input_shape(spec),)*
+                }
+            }
+
+            /// The shape of one output example for one input example of `input`.
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// use fireside::layers::LayerSpec;
+            /// let pool = LayerSpec::from(MaxPool2d::new(2));
+            /// assert_eq!(pool.output_shape(&[32, 26, 26]).unwrap(), vec![32, 13, 13]);
+            /// assert!(pool.output_shape(&[784]).is_err());   // not an image
+            /// ```
+            pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+                match self {
+                    $(LayerSpec::$name(spec) => LayerDescription::output_shape(spec, input),)*
+                }
+            }
+
+            /// Creates the layer's weights for inputs of shape `input`.
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// use fireside::layers::LayerSpec;
+            /// let layer = LayerSpec::from(Dense::new(10)).build(&[784], &device()).unwrap();
+            /// assert_eq!((layer.kind(), layer.num_params()), ("Dense", 7850));
+            /// ```
+            pub fn build(&self, input: &[usize], device: &Device) -> Result<Layer, LayerError> {
+                Ok(match self {
+                    $(LayerSpec::$name(spec) => Layer::$name(LayerDescription::build(spec, input, device)?),)*
+                })
             }
         }
-    )*};
-}
-spec_from!(
-    Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, Activation, Embedding, SimpleRnn, Lstm, Gru
-);
 
-impl From<crate::attention::Attention> for LayerSpec {
-    fn from(layer: crate::attention::Attention) -> Self {
-        LayerSpec::Attention(layer)
-    }
-}
-
-impl LayerSpec {
-    /// The input shape the layer declares (only the first layer needs one).
-    ///
-    /// ```
-    /// use fireside::prelude::*;
-    /// use fireside::layers::LayerSpec;
-    /// assert_eq!(LayerSpec::from(Dense::new(10).input_dim(784)).input_shape(), Some(vec![784]));
-    /// assert_eq!(LayerSpec::from(Flatten).input_shape(), None);
-    /// ```
-    pub fn input_shape(&self) -> Option<Vec<usize>> {
-        match self {
-            LayerSpec::Dense(d) => d.input_shape.clone(),
-            LayerSpec::Conv2d(c) => c.input_shape.clone(),
-            LayerSpec::Embedding(e) => e.input_shape.clone(),
-            LayerSpec::SimpleRnn(r) => r.input_shape.clone(),
-            LayerSpec::Lstm(r) => r.input_shape.clone(),
-            LayerSpec::Gru(r) => r.input_shape.clone(),
-            LayerSpec::Attention(a) => a.input_shape.clone(),
-            _ => None,
+        /// A built layer: one of the toolkit's burn modules.
+        /// A [`Sequential`](crate::model::Sequential)'s `layers` are these.
+        ///
+        /// ```
+        /// use fireside::prelude::*;
+        /// let model = Sequential::with_input([3]).add(Dense::new(2));
+        /// let Layer::Dense(dense) = &model.layers[0] else { unreachable!() };
+        /// assert_eq!(dense.shape(), (3, 2));
+        /// ```
+        #[derive(Module, Debug)]
+        pub enum Layer {
+            $(
+                #[doc = $layer_doc]
+                $name($built),
+            )*
         }
-    }
 
-    /// The shape of one output example for one input example of `input`.
-    ///
-    /// ```
-    /// use fireside::prelude::*;
-    /// use fireside::layers::LayerSpec;
-    /// let pool = LayerSpec::from(MaxPool2d::new(2));
-    /// assert_eq!(pool.output_shape(&[32, 26, 26]).unwrap(), vec![32, 13, 13]);
-    /// assert!(pool.output_shape(&[784]).is_err());   // not an image
-    /// ```
-    pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
-        match self {
-            LayerSpec::Dense(d) => d.output_shape(input),
-            LayerSpec::Conv2d(c) => c.output_shape(input),
-            LayerSpec::MaxPool2d(p) => p.output_shape(input),
-            LayerSpec::AvgPool2d(p) => p.output_shape(input),
-            LayerSpec::Flatten(f) => f.output_shape(input),
-            LayerSpec::Dropout(_) | LayerSpec::Activation(_) => Ok(input.to_vec()),
-            LayerSpec::Embedding(e) => e.output_shape(input),
-            LayerSpec::SimpleRnn(r) => r.output_shape(input),
-            LayerSpec::Lstm(r) => r.output_shape(input),
-            LayerSpec::Gru(r) => r.output_shape(input),
-            LayerSpec::Attention(a) => a.output_shape(input),
+        impl Layer {
+            /// Keras's name for the layer's type.
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3)).add(MaxPool2d::new(2));
+            /// assert_eq!(model.layers[1].kind(), "MaxPooling2D");
+            /// ```
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Layer::$name(_) => <$built as BuiltLayer>::KIND,)*
+                }
+            }
+
+            /// Runs the layer on a batch; panics if the batch has the wrong rank.
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// let model = Sequential::with_input([4]).add(Dense::new(2));
+            /// let y = model.layers[0].forward(Tensor::<2>::ones([3, 4], &device()).into());
+            /// assert_eq!(y.dims(), [3, 2]);
+            /// ```
+            pub fn forward(&self, x: Batch) -> Batch {
+                match self {
+                    $(Layer::$name(layer) => BuiltLayer::forward(layer, x),)*
+                }
+            }
+
+            /// The regularization penalty of the layer's kernel, if it has one.
+            ///
+            /// ```
+            /// use fireside::prelude::*;
+            /// let model = Sequential::with_input([4]).add(Dense::new(2).regularizer(Regularizer::L1(0.01)));
+            /// assert!(model.layers[0].penalty().is_some());
+            /// ```
+            pub fn penalty(&self) -> Option<Tensor<1>> {
+                match self {
+                    $(Layer::$name(layer) => BuiltLayer::penalty(layer),)*
+                }
+            }
         }
-    }
-
-    /// Creates the layer's weights for inputs of shape `input`.
-    ///
-    /// ```
-    /// use fireside::prelude::*;
-    /// use fireside::layers::LayerSpec;
-    /// let layer = LayerSpec::from(Dense::new(10)).build(&[784], &device()).unwrap();
-    /// assert_eq!((layer.kind(), layer.num_params()), ("Dense", 7850));
-    /// ```
-    pub fn build(&self, input: &[usize], device: &Device) -> Result<Layer, LayerError> {
-        Ok(match self {
-            LayerSpec::Dense(d) => Layer::Dense(d.build_for(input, device)?),
-            LayerSpec::Conv2d(c) => Layer::Conv2d(c.build(input, device)?),
-            LayerSpec::MaxPool2d(p) => Layer::MaxPool2d(p.build(input)?),
-            LayerSpec::AvgPool2d(p) => Layer::AvgPool2d(p.build(input)?),
-            LayerSpec::Flatten(f) => Layer::Flatten(f.build(input)?),
-            LayerSpec::Dropout(d) => Layer::Dropout(d.build()),
-            LayerSpec::Activation(a) => Layer::Activation(ActivationLayer { activation: *a }),
-            LayerSpec::Embedding(e) => Layer::Embedding(e.build_for(input, device)?),
-            LayerSpec::SimpleRnn(r) => Layer::SimpleRnn(r.build_for(input, device)?),
-            LayerSpec::Lstm(r) => Layer::Lstm(r.build_for(input, device)?),
-            LayerSpec::Gru(r) => Layer::Gru(r.build_for(input, device)?),
-            LayerSpec::Attention(a) => Layer::Attention(a.build_for(input, device)?),
-        })
-    }
+    };
 }
 
-/// A built layer: one of the toolkit's burn modules.
-/// A [`Sequential`](crate::model::Sequential)'s `layers` are these.
-///
-/// ```
-/// use fireside::prelude::*;
-/// let model = Sequential::with_input([3]).add(Dense::new(2));
-/// let Layer::Dense(dense) = &model.layers[0] else { unreachable!() };
-/// assert_eq!(dense.shape(), (3, 2));
-/// ```
-#[derive(Module, Debug)]
-pub enum Layer {
-    /// A built [`Dense`].
-    Dense(DenseLayer),
-    /// A built [`Conv2d`].
-    Conv2d(Conv2dLayer),
-    /// A built [`MaxPool2d`].
-    MaxPool2d(MaxPool2dLayer),
-    /// A built [`AvgPool2d`].
-    AvgPool2d(AvgPool2dLayer),
-    /// A built [`Flatten`].
-    Flatten(FlattenLayer),
-    /// A built [`Dropout`].
-    Dropout(DropoutLayer),
-    /// An activation on its own.
-    Activation(ActivationLayer),
-    /// A built [`Embedding`].
-    Embedding(EmbeddingLayer),
-    /// A built [`SimpleRnn`].
-    SimpleRnn(SimpleRnnLayer),
-    /// A built [`Lstm`].
-    Lstm(LstmLayer),
-    /// A built [`Gru`].
-    Gru(GruLayer),
-    /// A built [`Attention`](crate::attention::Attention).
-    Attention(crate::attention::AttentionLayer),
+// Every layer, once: the variant (and description type) => the built layer,
+// then the docs of the `LayerSpec` and of the `Layer` variant. Keep the order:
+// it is the order of the enums' variants.
+layers! {
+    Dense => DenseLayer, "A [`Dense`] layer.", "A built [`Dense`].";
+    Conv2d => Conv2dLayer, "A [`Conv2d`] layer.", "A built [`Conv2d`].";
+    MaxPool2d => MaxPool2dLayer, "A [`MaxPool2d`] layer.", "A built [`MaxPool2d`].";
+    AvgPool2d => AvgPool2dLayer, "An [`AvgPool2d`] layer.", "A built [`AvgPool2d`].";
+    Flatten => FlattenLayer, "A [`Flatten`] layer.", "A built [`Flatten`].";
+    Dropout => DropoutLayer, "A [`Dropout`] layer.", "A built [`Dropout`].";
+    Activation => ActivationLayer,
+        "An activation on its own (Keras's `Activation('relu')`).", "An activation on its own.";
+    Embedding => EmbeddingLayer, "An [`Embedding`] layer.", "A built [`Embedding`].";
+    SimpleRnn => SimpleRnnLayer, "A [`SimpleRnn`] layer.", "A built [`SimpleRnn`].";
+    Lstm => LstmLayer, "An [`Lstm`] layer.", "A built [`Lstm`].";
+    Gru => GruLayer, "A [`Gru`] layer.", "A built [`Gru`].";
+    Attention => AttentionLayer, "A self-[`Attention`] layer.", "A built [`Attention`].";
 }
 
-/// An activation on its own, as Keras's `Activation('relu')` layer
-/// (PyTorch's `nn.ReLU()`): `add` an [`Activation`] to a model.
-///
-/// ```
-/// use fireside::prelude::*;
-/// let model = Sequential::with_input([3]).add(Activation::Relu);
-/// let y = model.forward_flat(Tensor::<2>::from_floats([[-1.0, 2.0, 0.5]], &device()));
-/// assert_eq!(y.values(), vec![0.0, 2.0, 0.5]);
-/// ```
-#[derive(Module, Debug)]
-pub struct ActivationLayer {
-    /// The function applied to each value.
-    #[module(skip)]
-    pub activation: Activation,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sequential;
 
-impl Layer {
-    /// Keras's name for the layer's type.
-    ///
-    /// ```
-    /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3)).add(MaxPool2d::new(2));
-    /// assert_eq!(model.layers[1].kind(), "MaxPooling2D");
-    /// ```
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Layer::Dense(_) => "Dense",
-            Layer::Conv2d(_) => "Conv2D",
-            Layer::MaxPool2d(_) => "MaxPooling2D",
-            Layer::AvgPool2d(_) => "AveragePooling2D",
-            Layer::Flatten(_) => "Flatten",
-            Layer::Dropout(_) => "Dropout",
-            Layer::Activation(_) => "Activation",
-            Layer::Embedding(_) => "Embedding",
-            Layer::SimpleRnn(_) => "SimpleRNN",
-            Layer::Lstm(_) => "LSTM",
-            Layer::Gru(_) => "GRU",
-            Layer::Attention(_) => "Attention",
-        }
+    #[test]
+    fn a_wrong_batch_panics_with_the_layer_and_the_shape() {
+        let model = Sequential::with_input([1, 4, 4]).add(Conv2d::new(2, 3));
+        let flat = Batch::from(Tensor::<2>::ones([2, 16], &crate::device::device()));
+        let forward = std::panic::AssertUnwindSafe(|| model.layers[0].forward(flat));
+        let panic = std::panic::catch_unwind(forward).unwrap_err();
+        let message = panic.downcast_ref::<String>().expect("a formatted message");
+        assert_eq!(message, "Conv2D cannot take a batch of shape [2, 16]");
     }
 
-    /// Runs the layer on a batch; panics if the batch has the wrong rank.
-    ///
-    /// ```
-    /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([4]).add(Dense::new(2));
-    /// let y = model.layers[0].forward(Tensor::<2>::ones([3, 4], &device()).into());
-    /// assert_eq!(y.dims(), [3, 2]);
-    /// ```
-    pub fn forward(&self, x: Batch) -> Batch {
-        match (self, x) {
-            (Layer::Dense(l), Batch::Flat(t)) => Batch::Flat(l.forward(t)),
-            (Layer::Dense(l), Batch::Sequence(t)) => Batch::Sequence(l.forward(t)),
-            (Layer::Conv2d(l), Batch::Images(t)) => Batch::Images(l.forward(t)),
-            (Layer::MaxPool2d(l), Batch::Images(t)) => Batch::Images(l.forward(t)),
-            (Layer::AvgPool2d(l), Batch::Images(t)) => Batch::Images(l.forward(t)),
-            (Layer::Flatten(_), Batch::Images(t)) => Batch::Flat(t.flatten(1, 3)),
-            (Layer::Flatten(_), Batch::Sequence(t)) => Batch::Flat(t.flatten(1, 2)),
-            (Layer::Flatten(_), flat @ Batch::Flat(_)) => flat,
-            (Layer::Dropout(l), Batch::Flat(t)) => Batch::Flat(l.dropout.forward(t)),
-            (Layer::Dropout(l), Batch::Sequence(t)) => Batch::Sequence(l.dropout.forward(t)),
-            (Layer::Dropout(l), Batch::Images(t)) => Batch::Images(l.dropout.forward(t)),
-            (Layer::Activation(l), Batch::Flat(t)) => Batch::Flat(l.activation.apply(t)),
-            (Layer::Activation(l), Batch::Sequence(t)) => Batch::Sequence(l.activation.apply(t)),
-            (Layer::Activation(l), Batch::Images(t)) => Batch::Images(l.activation.apply(t)),
-            (Layer::Embedding(l), Batch::Tokens(t)) => Batch::Sequence(l.forward(t)),
-            // Word indices that arrive as floats (Keras casts them too).
-            (Layer::Embedding(l), Batch::Flat(t)) => Batch::Sequence(l.forward(t.int())),
-            (Layer::SimpleRnn(l), Batch::Sequence(t)) => l.forward(t),
-            (Layer::Lstm(l), Batch::Sequence(t)) => l.forward(t),
-            (Layer::Gru(l), Batch::Sequence(t)) => l.forward(t),
-            (Layer::Attention(l), Batch::Sequence(t)) => Batch::Sequence(l.forward(t)),
-            (layer, x) => panic!("{} cannot take a batch of shape {:?}", layer.kind(), x.dims()),
-        }
-    }
-
-    /// The regularization penalty of the layer's kernel, if it has one.
-    ///
-    /// ```
-    /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([4]).add(Dense::new(2).regularizer(Regularizer::L1(0.01)));
-    /// assert!(model.layers[0].penalty().is_some());
-    /// ```
-    pub fn penalty(&self) -> Option<Tensor<1>> {
-        match self {
-            Layer::Dense(l) => l.penalty(),
-            _ => None,
-        }
+    #[test]
+    fn every_layer_builds_the_variant_of_its_description() {
+        let specs: Vec<(LayerSpec, &[usize])> = vec![
+            (Dense::new(2).into(), &[3]),
+            (Conv2d::new(2, 3).into(), &[1, 4, 4]),
+            (MaxPool2d::new(2).into(), &[1, 4, 4]),
+            (AvgPool2d::new(2).into(), &[1, 4, 4]),
+            (Flatten.into(), &[1, 4, 4]),
+            (Dropout::new(0.5).into(), &[3]),
+            (Activation::Relu.into(), &[3]),
+            (Embedding::new(10, 4).into(), &[5]),
+            (SimpleRnn::new(2).into(), &[5, 3]),
+            (Lstm::new(2).into(), &[5, 3]),
+            (Gru::new(2).into(), &[5, 3]),
+            (Attention::new(4).into(), &[5, 3]),
+        ];
+        let kinds: Vec<&str> = specs
+            .iter()
+            .map(|(spec, input)| spec.build(input, &crate::device::device()).unwrap().kind())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "Dense",
+                "Conv2D",
+                "MaxPooling2D",
+                "AveragePooling2D",
+                "Flatten",
+                "Dropout",
+                "Activation",
+                "Embedding",
+                "SimpleRNN",
+                "LSTM",
+                "GRU",
+                "Attention"
+            ]
+        );
     }
 }

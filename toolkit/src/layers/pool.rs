@@ -7,13 +7,13 @@
 //! assert_eq!(model.output_shape(), [32, 13, 13]);
 //! ```
 
-use super::LayerError;
 use super::conv2d::image_shape;
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use burn::module::Module;
 use burn::nn::pool::{
     AvgPool2d as BurnAvgPool2d, AvgPool2dConfig, MaxPool2d as BurnMaxPool2d, MaxPool2dConfig,
 };
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 fn pooled(
     layer: &'static str,
@@ -28,9 +28,9 @@ fn pooled(
     Ok(vec![channels, side(height, size[0], strides[0])?, side(width, size[1], strides[1])?])
 }
 
-/// The two pooling layers differ only in the burn module they build.
+/// The two pooling layers differ only in the burn module they build (and Keras's name).
 macro_rules! pooling_layer {
-    ($(#[$doc:meta])* $spec:ident, $layer:ident, $burn:ident, $config:ident) => {
+    ($(#[$doc:meta])* $spec:ident, $layer:ident, $kind:literal, $burn:ident, $config:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq)]
         pub struct $spec {
@@ -65,11 +65,16 @@ macro_rules! pooling_layer {
                 self
             }
 
-            pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+        }
+
+        impl LayerDescription for $spec {
+            type Built = $layer;
+
+            fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
                 pooled(stringify!($spec), input, self.pool_size, self.strides)
             }
 
-            pub(crate) fn build(&self, input: &[usize]) -> Result<$layer, LayerError> {
+            fn build(&self, input: &[usize], _device: &Device) -> Result<$layer, LayerError> {
                 self.output_shape(input)?;
                 Ok($layer { pool: $config::new(self.pool_size).with_strides(self.strides).init() })
             }
@@ -103,6 +108,17 @@ macro_rules! pooling_layer {
                 self.pool.forward(x)
             }
         }
+
+        impl BuiltLayer for $layer {
+            const KIND: &'static str = $kind;
+
+            fn forward(&self, x: Batch) -> Batch {
+                match x {
+                    Batch::Images(t) => Batch::Images($layer::forward(self, t)),
+                    x => self.wrong_batch(x),
+                }
+            }
+        }
     };
 }
 
@@ -113,7 +129,7 @@ pooling_layer!(
     /// use fireside::prelude::*;
     /// let pool = MaxPool2d::new(2);   // Keras: MaxPooling2D((2, 2))
     /// ```
-    MaxPool2d, MaxPool2dLayer, BurnMaxPool2d, MaxPool2dConfig
+    MaxPool2d, MaxPool2dLayer, "MaxPooling2D", BurnMaxPool2d, MaxPool2dConfig
 );
 
 pooling_layer!(
@@ -123,5 +139,5 @@ pooling_layer!(
     /// use fireside::prelude::*;
     /// let pool = AvgPool2d::new(2);   // Keras: AveragePooling2D((2, 2))
     /// ```
-    AvgPool2d, AvgPool2dLayer, BurnAvgPool2d, AvgPool2dConfig
+    AvgPool2d, AvgPool2dLayer, "AveragePooling2D", BurnAvgPool2d, AvgPool2dConfig
 );

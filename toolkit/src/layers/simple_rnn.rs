@@ -17,7 +17,7 @@
 //! assert_eq!(model.summary().rows[0].2, 256 * (256 + 28 + 1));   // as Keras counts
 //! ```
 
-use super::{Batch, LayerError};
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use crate::activations::Activation;
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
@@ -112,14 +112,22 @@ impl SimpleRnn {
             return_sequences: self.return_sequences,
         }
     }
+}
 
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for SimpleRnn {
+    type Built = SimpleRnnLayer;
+
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        self.input_shape.clone()
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         recurrent_output_shape("SimpleRNN", input, self.units, self.return_sequences)
     }
 
-    pub(crate) fn build_for(&self, input: &[usize], device: &Device) -> Result<SimpleRnnLayer, LayerError> {
+    fn build(&self, input: &[usize], device: &Device) -> Result<SimpleRnnLayer, LayerError> {
         let [_, features] = sequence_shape("SimpleRNN", input)?;
-        Ok(self.build(features, device))
+        Ok(SimpleRnn::build(self, features, device))
     }
 }
 
@@ -194,6 +202,17 @@ impl SimpleRnnLayer {
             states.push(h.clone());
         }
         (Tensor::stack(states, 1), h)
+    }
+}
+
+impl BuiltLayer for SimpleRnnLayer {
+    const KIND: &'static str = "SimpleRNN";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Sequence(t) => SimpleRnnLayer::forward(self, t),
+            x => self.wrong_batch(x),
+        }
     }
 }
 

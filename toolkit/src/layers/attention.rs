@@ -18,7 +18,7 @@
 //! assert_eq!((z.dims(), weights.dims()), ([2, 5, 8], [2, 5, 5]));
 //! ```
 
-use crate::layers::LayerError;
+use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use crate::plot::HeatMap;
 use crate::tensor_view::Values;
 use burn::module::{Module, Param};
@@ -198,8 +198,16 @@ impl Attention {
             causal: self.causal,
         }
     }
+}
 
-    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+impl LayerDescription for Attention {
+    type Built = AttentionLayer;
+
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        self.input_shape.clone()
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
         match input {
             [steps, _] => Ok(vec![*steps, self.d_model]),
             other => Err(LayerError::WrongRank {
@@ -210,9 +218,9 @@ impl Attention {
         }
     }
 
-    pub(crate) fn build_for(&self, input: &[usize], device: &Device) -> Result<AttentionLayer, LayerError> {
+    fn build(&self, input: &[usize], device: &Device) -> Result<AttentionLayer, LayerError> {
         self.output_shape(input)?;
-        Ok(self.build(input[1], device))
+        Ok(Attention::build(self, input[1], device))
     }
 }
 
@@ -295,6 +303,17 @@ impl AttentionLayer {
             (self.query.forward(queries), self.key.forward(context.clone()), self.value.forward(context));
         let (z, weights) = scaled_dot_product_attention(q, k, v, mask);
         (self.output.forward(z), weights)
+    }
+}
+
+impl BuiltLayer for AttentionLayer {
+    const KIND: &'static str = "Attention";
+
+    fn forward(&self, x: Batch) -> Batch {
+        match x {
+            Batch::Sequence(t) => Batch::Sequence(AttentionLayer::forward(self, t)),
+            x => self.wrong_batch(x),
+        }
     }
 }
 
