@@ -22,8 +22,9 @@ use crate::item;
 use crate::module::Module;
 use crate::module::SoFile;
 use crate::runtime;
+// fireside: rust-analyzer on its own thread (FIRESIDE.md, change 1).
+use crate::rust_analyzer::AnalysisThread;
 use crate::rust_analyzer::Completions;
-use crate::rust_analyzer::RustAnalyzer;
 use crate::rust_analyzer::TypeName;
 use crate::rust_analyzer::VariableInfo;
 use crate::toml_parse;
@@ -58,7 +59,8 @@ pub struct EvalContext {
     module: Module,
     committed_state: ContextState,
     stdout_sender: crossbeam_channel::Sender<String>,
-    analyzer: RustAnalyzer,
+    // fireside: rust-analyzer on its own thread (FIRESIDE.md, change 1).
+    analyzer: AnalysisThread,
     initial_config: Config,
 }
 
@@ -423,7 +425,8 @@ impl EvalContext {
         let tmpdir_var = parsed_config.get_tmp_dir()?;
         let tmpdir_path = tmpdir_var.get_path()?;
         let opt_tmpdir = tmpdir_var.get_opt_tmpdir();
-        let analyzer = RustAnalyzer::new(&tmpdir_path)?;
+        // fireside: rust-analyzer on its own thread (FIRESIDE.md, change 1).
+        let analyzer = AnalysisThread::spawn(&tmpdir_path)?;
         let module = Module::new()?;
         let mut initial_config =
             create_initial_config(tmpdir_path, subprocess_command.get_program().into())?;
@@ -574,8 +577,12 @@ impl EvalContext {
             println!("=========\n{s}\n==========");
         }
 
-        self.analyzer.set_source(code.code_string())?;
-        let mut completions = self.analyzer.completions(wrapped_offset)?;
+        let source = code.code_string();
+        // fireside: on the analysis thread (FIRESIDE.md, change 1).
+        let mut completions = self.analyzer.call(move |analyzer| {
+            analyzer.set_source(source)?;
+            analyzer.completions(wrapped_offset)
+        })?;
         completions.start_offset = code.output_offset_to_user_offset(completions.start_offset)?;
         completions.end_offset = code.output_offset_to_user_offset(completions.end_offset)?;
         // Filter internal identifiers.
@@ -601,16 +608,21 @@ impl EvalContext {
         let (user_code, code_info) = CodeBlock::from_original_user_code(&modified_code);
         let user_code = state.apply(user_code, &code_info.nodes)?;
         let pad_code = state.analysis_code(user_code);
-        self.analyzer.set_source(pad_code.code_string())?;
         let wrapped_offset = pad_code.user_offset_to_output_offset(hover_offset)? as u32;
         let text_range = TextRange::new(wrapped_offset.into(), wrapped_offset.into());
-        let hover_text = self.analyzer.hover(text_range, false)?;
-        let hover_markdown = self.analyzer.hover(text_range, true)?;
+        // fireside: on the analysis thread, which sends back plain text (FIRESIDE.md, change 1).
+        let source = pad_code.code_string();
+        let (hover_text, hover_markdown) = self.analyzer.call(move |analyzer| {
+            analyzer.set_source(source)?;
+            let text = analyzer.hover(text_range, false)?;
+            let markdown = analyzer.hover(text_range, true)?;
+            Ok((
+                text.map(|text| String::from(text.info.markup)),
+                markdown.map(|markdown| String::from(markdown.info.markup)),
+            ))
+        })?;
         match (hover_text, hover_markdown) {
-            (Some(data_text), Some(data_markdown)) => Ok((
-                data_text.info.markup.into(),
-                data_markdown.info.markup.into(),
-            )),
+            (Some(data_text), Some(data_markdown)) => Ok((data_text, data_markdown)),
             _ => Ok((
                 "No documentation found".into(),
                 "No documentation found".into(),
@@ -830,14 +842,19 @@ impl EvalContext {
         state: &mut ContextState,
         code: CodeBlock,
     ) -> Result<(), Error> {
-        self.analyzer.set_source(code.code_string())?;
+        // fireside: on the analysis thread (FIRESIDE.md, change 1).
+        let source = code.code_string();
+        let variables = self.analyzer.call(move |analyzer| {
+            analyzer.set_source(source)?;
+            Ok(analyzer.top_level_variables("evcxr_analysis_wrapper"))
+        })?;
         for (
             variable_name,
             VariableInfo {
                 type_name,
                 is_mutable,
             },
-        ) in self.analyzer.top_level_variables("evcxr_analysis_wrapper")
+        ) in variables
         {
             // We don't want to try to store evcxr_variable_store into itself, so we ignore it.
             if variable_name == "evcxr_variable_store" {

@@ -83,7 +83,10 @@ fn write_file(dir: &Path, basename: &str, contents: &str) -> Result<(), Error> {
     {
         return Ok(());
     }
-    if let Err(err) = fs::write(&filename, contents) {
+    // fireside: written whole and renamed into place, because the analysis
+    // thread may read Cargo.toml at any moment.
+    let partial = dir.join(format!(".{basename}.partial"));
+    if let Err(err) = fs::write(&partial, contents).and_then(|()| fs::rename(&partial, &filename)) {
         bail!("Error writing '{:?}': {}", filename, err);
     }
     Ok(())

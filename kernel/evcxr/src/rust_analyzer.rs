@@ -112,8 +112,13 @@ impl RustAnalyzer {
         self.current_source = source;
         let mut change = ra_hir::ChangeWithProcMacros::default();
 
-        std::fs::write(self.source_file.as_path(), &*self.current_source)
-            .with_context(|| format!("Failed to write {:?}", self.source_file))?;
+        // fireside: the loader only needs the file to exist. Analysis runs on
+        // its own thread while cells compile from this same file, so the
+        // analysed code must never be written over the cell's.
+        if std::fs::metadata(self.source_file.as_path()).is_err() {
+            std::fs::write(self.source_file.as_path(), "")
+                .with_context(|| format!("Failed to write {:?}", self.source_file))?;
+        }
         self.vfs.set_file_contents(
             self.source_file.clone().into(),
             Some(self.current_source.bytes().collect()),
@@ -130,6 +135,13 @@ impl RustAnalyzer {
         if cargo_toml != self.last_cargo_toml {
             self.load_cargo_toml(&mut change)?;
             self.last_cargo_toml = cargo_toml;
+            // fireside: loading read src/lib.rs from disk (the cell's code);
+            // the code to analyse is the one given here.
+            self.vfs.set_file_contents(
+                self.source_file.clone().into(),
+                Some(self.current_source.bytes().collect()),
+            );
+            change.change_file(self.source_file_id, Some(self.current_source.clone()));
         }
 
         self.analysis_host.apply_change(change);
@@ -203,6 +215,8 @@ impl RustAnalyzer {
     }
 
     fn load_cargo_toml(&mut self, change: &mut ra_hir::ChangeWithProcMacros) -> Result<()> {
+        // fireside: timed for the log line below (FIRESIDE.md, change 1).
+        let started = std::time::Instant::now();
         let manifest = ProjectManifest::from_manifest_file(self.cargo_toml_filename())?;
         let sysroot = if self.with_sysroot {
             Some(RustLibSource::Discover)
@@ -214,6 +228,8 @@ impl RustAnalyzer {
             ..CargoConfig::default()
         };
         let workspace = ProjectWorkspace::load(manifest, &config, &|_| {})?;
+        // fireside: for the log line below (FIRESIDE.md, change 1).
+        let metadata_loaded = started.elapsed();
         let load = workspace
             .to_roots()
             .iter()
@@ -279,6 +295,13 @@ impl RustAnalyzer {
             &FxHashMap::default(),
         );
 
+        // fireside: where the analysis thread's first seconds go, in the kernel's log.
+        eprintln!(
+            "code analysis: {} crates loaded in {:.2} s (cargo metadata {:.2} s)",
+            crate_graph.iter().count(),
+            started.elapsed().as_secs_f64(),
+            metadata_loaded.as_secs_f64()
+        );
         change.set_crate_graph(crate_graph);
         Ok(())
     }
@@ -629,5 +652,62 @@ mod test {
         assert!(!is_type_valid("[i32, _]"));
         assert!(!is_type_valid("Vec<_>"));
         assert!(is_type_valid("Foo<42>"));
+    }
+}
+
+/// fireside: rust-analyzer on a thread of its own. Loading the crate graph
+/// and the first type inference against the toolkit take tens of seconds;
+/// on their own thread they never hold up a cell that does not need them.
+pub(crate) struct AnalysisThread {
+    jobs: crossbeam_channel::Sender<AnalysisJob>,
+}
+
+type AnalysisJob = Box<dyn FnOnce(&mut RustAnalyzer) + Send>;
+
+impl AnalysisThread {
+    pub(crate) fn spawn(root_directory: &Path) -> Result<AnalysisThread> {
+        let root_directory = root_directory.to_owned();
+        // Created here so that a bad directory is reported at once.
+        std::fs::create_dir_all(root_directory.join("src"))
+            .with_context(|| format!("Failed to create directory `{root_directory:?}/src`"))?;
+        let (jobs, receiver) = crossbeam_channel::unbounded::<AnalysisJob>();
+        std::thread::Builder::new()
+            .name("rust-analyzer".to_owned())
+            // Type inference recurses deeply on macro-heavy crates.
+            .stack_size(64 * 1024 * 1024)
+            .spawn(move || {
+                let mut analyzer = match RustAnalyzer::new(&root_directory) {
+                    Ok(analyzer) => analyzer,
+                    Err(error) => {
+                        eprintln!("code analysis could not start: {error}");
+                        return;
+                    }
+                };
+                for job in receiver {
+                    // A rust-analyzer panic fails that one request (its
+                    // caller sees the reply channel closed), not the kernel.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        job(&mut analyzer)
+                    }));
+                }
+            })
+            .context("Failed to start the code analysis thread")?;
+        Ok(AnalysisThread { jobs })
+    }
+
+    /// Runs `job` on the analysis thread and waits for its result.
+    pub(crate) fn call<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut RustAnalyzer) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (reply, result) = crossbeam_channel::bounded(1);
+        self.jobs
+            .send(Box::new(move |analyzer| {
+                let _ = reply.send(job(analyzer));
+            }))
+            .map_err(|_| anyhow!("code analysis is not running"))?;
+        result
+            .recv()
+            .map_err(|_| anyhow!("code analysis failed on this code (rust-analyzer panicked)"))?
     }
 }
