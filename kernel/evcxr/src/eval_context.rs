@@ -61,6 +61,15 @@ pub struct EvalContext {
     stdout_sender: crossbeam_channel::Sender<String>,
     // fireside: rust-analyzer on its own thread (FIRESIDE.md, change 1).
     analyzer: AnalysisThread,
+    /// fireside: types that rust-analyzer inferred in the background, for
+    /// variables stored before their types were known.
+    inferred_types: (
+        crossbeam_channel::Sender<InferredTypes>,
+        crossbeam_channel::Receiver<InferredTypes>,
+    ),
+    /// fireside: set while a cell is compiled again with every type asked
+    /// of rust-analyzer first, after the quick way failed.
+    analyse_types_now: bool,
     initial_config: Config,
 }
 
@@ -444,6 +453,9 @@ impl EvalContext {
             child_process,
             stdout_sender,
             analyzer,
+            // fireside: types named in the background (FIRESIDE.md, change 2).
+            inferred_types: crossbeam_channel::unbounded(),
+            analyse_types_now: false,
             initial_config,
         };
         let outputs = EvalContextOutputs {
@@ -521,25 +533,47 @@ impl EvalContext {
         }
         let mut phases = PhaseDetailsBuilder::new();
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
+        // fireside: name stored variables' types before loading them (FIRESIDE.md, change 2).
+        self.resolve_variable_types(&mut state)?;
 
-        let mut outputs =
-            match self.run_statements(code_out, code_info, &mut state, &mut phases, callbacks) {
-                error @ Err(Error::SubprocessTerminated(_)) => {
-                    self.restart_child_process()?;
-                    return error;
+        let state_before = state.clone();
+        let mut result = self.run_statements(
+            code_out.clone(),
+            code_info,
+            &mut state,
+            &mut phases,
+            callbacks,
+        );
+        // fireside: also when what would be shown of the errors is nothing.
+        let nothing_to_show = matches!(&result, Err(Error::CompilationErrors(errors))
+            if state.variable_states.values().any(|variable| variable.unresolved.is_some())
+                && state.apply_custom_errors(errors.clone(), &user_code, code_info).is_empty());
+        if needs_types_now(&result, &state) || nothing_to_show {
+            // The quick way (storing new variables with the types rustc
+            // inferred) did not compile: do it evcxr's way, asking
+            // rust-analyzer for every type first.
+            state = state_before;
+            self.analyse_types_now = true;
+            result = self.run_statements(code_out, code_info, &mut state, &mut phases, callbacks);
+            self.analyse_types_now = false;
+        }
+        let mut outputs = match result {
+            error @ Err(Error::SubprocessTerminated(_)) => {
+                self.restart_child_process()?;
+                return error;
+            }
+            Err(Error::CompilationErrors(errors)) => {
+                let mut errors = state.apply_custom_errors(errors, &user_code, code_info);
+                // If we have any errors in user code then remove all errors that aren't from user
+                // code.
+                if errors.iter().any(|error| error.is_from_user_code()) {
+                    errors.retain(|error| error.is_from_user_code())
                 }
-                Err(Error::CompilationErrors(errors)) => {
-                    let mut errors = state.apply_custom_errors(errors, &user_code, code_info);
-                    // If we have any errors in user code then remove all errors that aren't from user
-                    // code.
-                    if errors.iter().any(|error| error.is_from_user_code()) {
-                        errors.retain(|error| error.is_from_user_code())
-                    }
-                    return Err(Error::CompilationErrors(errors));
-                }
-                error @ Err(_) => return error,
-                Ok(x) => x,
-            };
+                return Err(Error::CompilationErrors(errors));
+            }
+            error @ Err(_) => return error,
+            Ok(x) => x,
+        };
 
         // Once, we reach here, our code has successfully executed, so we
         // conclude that variable changes are now applied.
@@ -719,22 +753,37 @@ impl EvalContext {
     ) -> Result<EvalOutputs, Error> {
         self.write_cargo_toml(state)?;
         let analysis_code = state.analysis_code(user_code.clone());
-        if let Err(errors) = self.fix_variable_types(state, analysis_code) {
-            let mut check_res = self.check(user_code.clone(), state.clone(), code_info)?;
-            if !check_res.is_empty() {
-                // Do one round of trying to fix errors, otherwise code like the following can end
-                // up reporting `evcxr_display` not found. `fn foo<T: Default>() -> T
-                // {Default::default()} let v1 = foo(); "bar"`
-                let mut fixed = HashSet::new();
-                for error in &check_res {
-                    self.attempt_to_fix_error(error, &mut user_code, state, &mut fixed)?;
+        // fireside: how the cell's new variables get their types (FIRESIDE.md, change 2).
+        let typing = match variable_typing(&code_info.nodes, self.analyse_types_now) {
+            VariableTyping::NoneNeeded => Ok(()),
+            VariableTyping::Deferred => {
+                self.defer_variable_types(state, analysis_code);
+                Ok(())
+            }
+            VariableTyping::Now => self.fix_variable_types(state, analysis_code),
+        };
+        if let Err(errors) = typing {
+            // fireside: upstream looks for errors in the user's code with
+            // `cargo check`, which first builds every dependency's metadata
+            // (minutes with burn). A compile of the cell, with rustc's types
+            // for its new variables, finds them in a fraction of a second.
+            let mut probe = state.clone();
+            for variable in probe.variable_states.values_mut() {
+                if variable.move_state == VariableMoveState::New && !variable.type_is_explicit {
+                    variable.type_name = String::new();
                 }
-                if !fixed.is_empty() {
-                    check_res = self.check(user_code.clone(), state.clone(), code_info)?;
-                }
-                if !check_res.is_empty() {
-                    return Err(Error::CompilationErrors(check_res));
-                }
+            }
+            if let Err(Error::CompilationErrors(compile_errors)) = self.try_run_statements(
+                user_code.clone(),
+                &mut probe,
+                CompilationMode::NoCatchExpectError,
+                phases,
+                callbacks,
+            ) && compile_errors
+                .iter()
+                .any(CompilationError::is_from_user_code)
+            {
+                return Err(Error::CompilationErrors(compile_errors));
             }
             return Err(errors);
         }
@@ -837,6 +886,65 @@ impl EvalContext {
         Ok(())
     }
 
+    /// fireside: stores the cell's new variables with the types rustc
+    /// infers, and asks rust-analyzer for their names in the background.
+    fn defer_variable_types(&self, state: &mut ContextState, code: CodeBlock) {
+        let source = Arc::new(code.code_string());
+        for variable in state.variable_states.values_mut() {
+            if variable.move_state == VariableMoveState::New && !variable.type_is_explicit {
+                variable.type_name = String::new();
+                variable.unresolved = Some(source.clone());
+            }
+        }
+        let results = self.inferred_types.0.clone();
+        self.analyzer.submit(move |analyzer| {
+            let text = (*source).clone();
+            if analyzer.set_source(text).is_ok() {
+                let types = analyzer.top_level_variables("evcxr_analysis_wrapper");
+                let _ = results.send(InferredTypes { source, types });
+            }
+        });
+    }
+
+    /// fireside: gives every stored variable its type's name: from
+    /// rust-analyzer's background inference if it has finished, else by
+    /// waiting for rust-analyzer.
+    fn resolve_variable_types(&mut self, state: &mut ContextState) -> Result<(), Error> {
+        while let Ok(inferred) = self.inferred_types.1.try_recv() {
+            self.committed_state.apply_inferred_types(&inferred);
+            state.apply_inferred_types(&inferred);
+        }
+        let wanted = |state: &ContextState| -> Vec<(String, Arc<String>)> {
+            state
+                .stored_variable_states
+                .iter()
+                .filter_map(|(name, variable)| Some((name.clone(), variable.unresolved.clone()?)))
+                .collect()
+        };
+        for (name, source) in wanted(state) {
+            if state.stored_variable_states[&name].unresolved.is_none() {
+                continue; // resolved with an earlier variable of the same cell
+            }
+            let text = (*source).clone();
+            let types = self.analyzer.call(move |analyzer| {
+                analyzer.set_source(text)?;
+                Ok(analyzer.top_level_variables("evcxr_analysis_wrapper"))
+            })?;
+            let inferred = InferredTypes { source, types };
+            self.committed_state.apply_inferred_types(&inferred);
+            state.apply_inferred_types(&inferred);
+            match inferred.types.get(&name).map(|info| &info.type_name) {
+                Some(TypeName::Named(_)) => {}
+                Some(TypeName::Closure) => bail!(closure_error(&name)),
+                _ => bail!(
+                    "Couldn't automatically determine the type of variable `{name}`, so this cell \
+                     cannot use it.\nDefine it again with an explicit type, e.g. `let {name}: Type = ...;`"
+                ),
+            }
+        }
+        Ok(())
+    }
+
     fn fix_variable_types(
         &mut self,
         state: &mut ContextState,
@@ -879,7 +987,8 @@ impl EvalContext {
             // For now, we need to look for and escape any reserved words. This should probably in
             // theory be done in rust analyzer in a less hacky way.
             let type_name = replace_reserved_words_in_type(&type_name);
-            state
+            // fireside: a type named here is known (FIRESIDE.md, change 2).
+            let variable = state
                 .variable_states
                 .entry(variable_name)
                 .or_insert_with(|| VariableState {
@@ -887,8 +996,12 @@ impl EvalContext {
                     is_mut: is_mutable,
                     move_state: VariableMoveState::New,
                     definition_span: None,
-                })
-                .type_name = type_name;
+                    // fireside: not written by the user, nor deferred (FIRESIDE.md, change 2).
+                    type_is_explicit: false,
+                    unresolved: None,
+                });
+            variable.type_name = type_name;
+            variable.unresolved = None;
         }
         Ok(())
     }
@@ -1005,6 +1118,14 @@ impl EvalContext {
                         // cannot find value in scope.
                         state.variable_states.remove(variable_name);
                         fixed_errors.insert("Variable moved");
+                    } else if state
+                        .variable_states
+                        .get(variable_name)
+                        .is_some_and(|variable| variable.unresolved.is_some())
+                    {
+                        // fireside: stored without a type name; the cell
+                        // is compiled again evcxr's way (needs_types_now).
+                        continue;
                     } else if error.code() == Some("E0603") {
                         if let Some(variable_state) = state.variable_states.remove(variable_name) {
                             bail!(
@@ -1065,6 +1186,87 @@ impl EvalContext {
             }
         }
         Ok(())
+    }
+}
+
+/// fireside: what a cell that uses a closure stored by an earlier cell is told.
+fn closure_error(name: &str) -> String {
+    format!(
+        "The variable `{name}` is a closure, which cannot be used in another cell.\n\
+         Box it where it is defined, e.g. `let {name}: Box<dyn Fn(i32) -> i32> = Box::new(|x| x + 1);`"
+    )
+}
+
+/// fireside: types inferred by rust-analyzer for the variables that the
+/// analysis code `source` defines.
+struct InferredTypes {
+    source: Arc<String>,
+    types: HashMap<String, VariableInfo>,
+}
+
+/// fireside: what `variable_typing` decides (FIRESIDE.md, change 2).
+enum VariableTyping {
+    /// The cell defines no variable.
+    NoneNeeded,
+    /// Store the new variables with rustc's types; name them later.
+    Deferred,
+    /// Ask rust-analyzer for the types before compiling (evcxr's way).
+    Now,
+}
+
+/// fireside: how a cell's new variables get their types. Plain bindings
+/// (also inside tuple patterns) are stored with the types rustc infers, so
+/// the cell does not wait for rust-analyzer; closures (which cannot be
+/// stored) and other patterns go evcxr's way, which explains what is wrong.
+fn variable_typing(nodes: &[SyntaxNode], analyse_now: bool) -> VariableTyping {
+    let lets: Vec<ast::LetStmt> = nodes
+        .iter()
+        .filter_map(|node| ast::LetStmt::cast(node.clone()))
+        .collect();
+    if lets.is_empty() {
+        return VariableTyping::NoneNeeded;
+    }
+    fn plain(pattern: &ast::Pat) -> bool {
+        match pattern {
+            ast::Pat::IdentPat(ident) => ident.ref_token().is_none() && ident.pat().is_none(),
+            ast::Pat::TuplePat(tuple) => tuple.fields().all(|field| plain(&field)),
+            ast::Pat::TupleStructPat(tuple) => tuple.fields().all(|field| plain(&field)),
+            ast::Pat::WildcardPat(_) => true,
+            _ => false,
+        }
+    }
+    let deferrable = lets.iter().all(|statement| {
+        statement.let_else().is_none()
+            && !matches!(statement.initializer(), Some(ast::Expr::ClosureExpr(_)))
+            && statement.pat().is_some_and(|pattern| plain(&pattern))
+    });
+    if deferrable && !analyse_now {
+        VariableTyping::Deferred
+    } else {
+        VariableTyping::Now
+    }
+}
+
+/// fireside: whether a cell compiled the quick way failed only where it
+/// stores a new variable, so that evcxr's way may succeed. Errors in the
+/// user's own code are reported at once.
+fn needs_types_now(result: &Result<EvalOutputs, Error>, state: &ContextState) -> bool {
+    let stored_unresolved = |name: &str| {
+        state
+            .variable_states
+            .get(name)
+            .is_some_and(|variable| variable.unresolved.is_some())
+    };
+    match result {
+        Err(Error::CompilationErrors(errors)) => {
+            !errors.iter().any(CompilationError::is_from_user_code)
+                && errors.iter().any(|error| {
+                    error.code_origins.iter().any(|origin| {
+                        matches!(origin, CodeKind::PackVariable { variable_name } if stored_unresolved(variable_name))
+                    })
+                })
+        }
+        _ => false,
     }
 }
 
@@ -1188,10 +1390,18 @@ impl EvalOutputs {
 
 #[derive(Clone, Debug)]
 struct VariableState {
+    /// Empty while the type is not yet known (see `unresolved`).
     type_name: String,
     is_mut: bool,
     move_state: VariableMoveState,
     definition_span: Option<UserCodeSpan>,
+    /// fireside: the type was written by the user (`let x: T = ...`).
+    type_is_explicit: bool,
+    /// fireside: the analysis code of the cell that defined the variable,
+    /// while its type has not been asked of rust-analyzer. The variable is
+    /// stored with its type inferred by rustc; a later cell that uses it
+    /// asks for the type's name first.
+    unresolved: Option<Arc<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -1539,6 +1749,26 @@ impl ContextState {
         }
     }
 
+    /// fireside: records types that rust-analyzer inferred for variables
+    /// defined by `inferred.source`.
+    fn apply_inferred_types(&mut self, inferred: &InferredTypes) {
+        for variables in [&mut self.variable_states, &mut self.stored_variable_states] {
+            for (name, variable) in variables.iter_mut() {
+                let from_this_source = variable
+                    .unresolved
+                    .as_ref()
+                    .is_some_and(|source| Arc::ptr_eq(source, &inferred.source));
+                if let (true, Some(TypeName::Named(type_name))) = (
+                    from_this_source,
+                    inferred.types.get(name).map(|info| &info.type_name),
+                ) {
+                    variable.type_name = replace_reserved_words_in_type(type_name);
+                    variable.unresolved = None;
+                }
+            }
+        }
+    }
+
     /// Returns code suitable for analysis purposes. Doesn't attempt to preserve runtime behaviour.
     fn analysis_code(&self, user_code: CodeBlock) -> CodeBlock {
         let mut code = CodeBlock::new()
@@ -1550,6 +1780,9 @@ impl ContextState {
             .generated("#[allow(unused_variables)]")
             .generated("async fn evcxr_analysis_wrapper(");
         for (var_name, state) in &self.stored_variable_states {
+            if state.type_name.is_empty() {
+                continue; // fireside: not mentioned by this code, type not yet known
+            }
             code = code.generated(format!(
                 "{}{}: {},",
                 if state.is_mut { "mut " } else { "" },
@@ -1738,13 +1971,18 @@ impl ContextState {
         let mut statements = CodeBlock::new();
         for (var_name, var_state) in &self.variable_states {
             if var_state.move_state == move_state {
+                // fireside: without a known type, rustc's inferred one.
+                let turbofish = if var_state.type_name.is_empty() {
+                    String::new()
+                } else {
+                    format!("::<{}>", var_state.type_name)
+                };
                 statements.pack_variable(
                     var_name.clone(),
                     format!(
                         // Note, we use stringify instead of quoting ourselves since it results in
                         // better errors if the user forgets to close a double-quote in their code.
-                        "evcxr_variable_store.put_variable::<{}>(stringify!({var_name}), {var_name});",
-                        var_state.type_name
+                        "evcxr_variable_store.put_variable{turbofish}(stringify!({var_name}), {var_name});",
                     ),
                 );
             }
@@ -2024,9 +2262,12 @@ impl ContextState {
         // type, we'll use that for all variables in that assignment (probably
         // only correct if it's a single variable). This gives the user a way to
         // force the type if rustc is giving us a bad suggestion.
-        let type_name = match opt_ty {
-            Some(ty) if type_is_fully_specified(&ty) => format!("{}", AstNode::syntax(&ty).text()),
-            _ => "String".to_owned(),
+        // fireside: and whether the user wrote the type (FIRESIDE.md, change 2).
+        let (type_name, type_is_explicit) = match opt_ty {
+            Some(ty) if type_is_fully_specified(&ty) => {
+                (format!("{}", AstNode::syntax(&ty).text()), true)
+            }
+            _ => ("String".to_owned(), false),
         };
         if let Some(name) = ast::HasName::name(&pat_ident) {
             self.variable_states.insert(
@@ -2037,6 +2278,10 @@ impl ContextState {
                     // All new locals will initially be defined only inside our catch_unwind
                     // block.
                     move_state: VariableMoveState::New,
+                    // fireside: whether the type was written, and not deferred yet
+                    // (FIRESIDE.md, change 2).
+                    type_is_explicit,
+                    unresolved: None,
                     definition_span: segment.sequence.map(|segment_index| {
                         let range = name.syntax().text_range() - let_stmt_range.start();
                         UserCodeSpan {

@@ -710,4 +710,9 @@ impl AnalysisThread {
             .recv()
             .map_err(|_| anyhow!("code analysis failed on this code (rust-analyzer panicked)"))?
     }
+
+    /// Runs `job` on the analysis thread without waiting for it.
+    pub(crate) fn submit(&self, job: impl FnOnce(&mut RustAnalyzer) + Send + 'static) {
+        let _ = self.jobs.send(Box::new(job));
+    }
 }
