@@ -533,6 +533,8 @@ impl EvalContext {
         }
         let mut phases = PhaseDetailsBuilder::new();
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
+        // fireside: the variables the cell mentions (FIRESIDE.md, change 3).
+        state.variables_in_use = variables_used(&code_info.nodes);
         // fireside: name stored variables' types before loading them (FIRESIDE.md, change 2).
         self.resolve_variable_types(&mut state)?;
 
@@ -906,9 +908,9 @@ impl EvalContext {
         });
     }
 
-    /// fireside: gives every stored variable its type's name: from
-    /// rust-analyzer's background inference if it has finished, else by
-    /// waiting for rust-analyzer.
+    /// fireside: gives every stored variable that the code uses its type's
+    /// name: from rust-analyzer's background inference if it has finished,
+    /// else by waiting for rust-analyzer.
     fn resolve_variable_types(&mut self, state: &mut ContextState) -> Result<(), Error> {
         while let Ok(inferred) = self.inferred_types.1.try_recv() {
             self.committed_state.apply_inferred_types(&inferred);
@@ -918,6 +920,7 @@ impl EvalContext {
             state
                 .stored_variable_states
                 .iter()
+                .filter(|(name, _)| state.variables_in_use.contains(name.as_str()))
                 .filter_map(|(name, variable)| Some((name.clone(), variable.unresolved.clone()?)))
                 .collect()
         };
@@ -1270,6 +1273,35 @@ fn needs_types_now(result: &Result<EvalOutputs, Error>, state: &ContextState) ->
     }
 }
 
+/// fireside: the names that a cell's statements may use as variables: every
+/// identifier-like word in their text, inside strings and macros too (so
+/// `println!("{x}")` counts), except the names that a top-level `let` only
+/// binds (re-running `let model = ..` does not need the old `model`).
+fn variables_used(nodes: &[SyntaxNode]) -> HashSet<String> {
+    static IDENTIFIER: Lazy<Regex> = Lazy::new(|| Regex::new("[A-Za-z_][A-Za-z0-9_]*").unwrap());
+    let mut used = HashSet::new();
+    let mut add = |text: String| {
+        used.extend(
+            IDENTIFIER
+                .find_iter(&text)
+                .map(|word| word.as_str().to_owned()),
+        );
+    };
+    for node in nodes {
+        match ast::LetStmt::cast(node.clone()) {
+            Some(statement) => {
+                for child in statement.syntax().children() {
+                    if !ast::Pat::can_cast(child.kind()) {
+                        add(child.text().to_string());
+                    }
+                }
+            }
+            None => add(node.text().to_string()),
+        }
+    }
+    used
+}
+
 fn non_persistable_type_error(variable_name: &str, actual_type: &str) -> Result<(), Error> {
     bail!(
         "The variable `{}` has type `{}` which cannot be persisted.\n\
@@ -1448,6 +1480,9 @@ pub struct ContextState {
     /// code was executed. Doesn't include newly defined variables until after
     /// execution completes.
     stored_variable_states: HashMap<String, VariableState>,
+    /// fireside: the stored variables that the code being compiled uses;
+    /// only these are taken out of the store (see `variables_used`).
+    variables_in_use: HashSet<String>,
     attributes: HashMap<String, CodeBlock>,
     async_mode: bool,
     allow_question_mark: bool,
@@ -1464,6 +1499,8 @@ impl ContextState {
             extern_crate_stmts: HashMap::new(),
             variable_states: HashMap::new(),
             stored_variable_states: HashMap::new(),
+            // fireside: none until a cell is compiled (FIRESIDE.md, change 3).
+            variables_in_use: HashSet::new(),
             attributes: HashMap::new(),
             async_mode: false,
             allow_question_mark: false,
@@ -1968,9 +2005,13 @@ impl ContextState {
     }
 
     fn store_variable_statements(&self, move_state: VariableMoveState) -> CodeBlock {
+        // fireside: a cell takes out of the store, and puts back, only the
+        // variables it uses; the others stay there untouched.
         let mut statements = CodeBlock::new();
         for (var_name, var_state) in &self.variable_states {
-            if var_state.move_state == move_state {
+            let in_this_cell =
+                move_state == VariableMoveState::New || self.variables_in_use.contains(var_name);
+            if var_state.move_state == move_state && in_this_cell {
                 // fireside: without a known type, rustc's inferred one.
                 let turbofish = if var_state.type_name.is_empty() {
                     String::new()
@@ -1992,7 +2033,8 @@ impl ContextState {
 
     fn check_variable_statements(&self) -> CodeBlock {
         let mut statements = CodeBlock::new().generated("{let mut vars_ok = true;");
-        for (var_name, var_state) in &self.stored_variable_states {
+        // fireside: only the variables the cell uses (FIRESIDE.md, change 3).
+        for (var_name, var_state) in self.stored_variables_in_use() {
             statements = statements.generated(format!(
                 "vars_ok &= evcxr_variable_store.check_variable::<{}>(stringify!({var_name}));",
                 var_state.type_name
@@ -2004,7 +2046,8 @@ impl ContextState {
     // Returns code to load values from the variable store back into their variables.
     fn load_variable_statements(&self) -> CodeBlock {
         let mut statements = CodeBlock::new();
-        for (var_name, var_state) in &self.stored_variable_states {
+        // fireside: only the variables the cell uses (FIRESIDE.md, change 3).
+        for (var_name, var_state) in self.stored_variables_in_use() {
             let mutability = if var_state.is_mut { "mut " } else { "" };
             statements.load_variable(format!(
                 "let {}{} = evcxr_variable_store.take_variable::<{}>(stringify!({}));",
@@ -2012,6 +2055,13 @@ impl ContextState {
             ));
         }
         statements
+    }
+
+    /// fireside: the stored variables that the cell uses.
+    fn stored_variables_in_use(&self) -> impl Iterator<Item = (&String, &VariableState)> {
+        self.stored_variable_states
+            .iter()
+            .filter(|(name, _)| self.variables_in_use.contains(name.as_str()))
     }
 
     fn current_user_fn_name(&self) -> String {
