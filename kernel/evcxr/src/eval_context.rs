@@ -239,6 +239,12 @@ impl Config {
         if self.allow_static_linking && self.cache_bytes == 0 {
             if let Some(sccache) = &self.sccache {
                 command.env("RUSTC_WRAPPER", sccache);
+            } else if command_name == "build" {
+                // fireside: wrap the cell crate's rustc (only it: a workspace
+                // wrapper leaves the dependencies' builds alone) so that its
+                // command is recorded for the next cell (module::DirectRustc).
+                command.env("RUSTC_WORKSPACE_WRAPPER", &self.subprocess_path);
+                command.env(runtime::WRAP_RUSTC_ENV, "1");
             }
         } else {
             command.env("RUSTC_WRAPPER", &self.subprocess_path);

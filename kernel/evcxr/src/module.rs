@@ -32,6 +32,9 @@ pub(crate) const CORE_EXTERN_ENV: &str = "EVCXR_CORE_EXTERN";
 pub(crate) const CACHE_ENABLED_ENV: &str = "EVCXR_CACHE_ENABLED";
 const EXECUTION_SO_PATH_FILE: &str = ".evcxr-execution-so";
 const EXECUTION_SO_PATH_ENV: &str = "EVCXR_EXECUTION_SO_PATH";
+/// fireside: where the rustc wrapper records how the cell crate was compiled.
+const RUSTC_COMMAND_FILE: &str = ".evcxr-rustc-command.json";
+const RUSTC_COMMAND_ENV: &str = "EVCXR_RUSTC_COMMAND";
 
 pub(crate) fn shared_object_prefix() -> &'static str {
     if cfg!(target_os = "macos") {
@@ -126,6 +129,74 @@ fn rename_or_copy_so_file(src: &Path, dest: &Path) -> Result<(), Error> {
 pub(crate) struct Module {
     build_num: i32,
     last_allow_static: Option<bool>,
+    /// fireside: the rustc command that cargo last ran for the cell crate,
+    /// and the build settings it was run under.
+    direct: Option<DirectRustc>,
+}
+
+/// fireside: a cell is one crate, and between two cells only its source
+/// changes while its dependencies, manifest and flags stay the same. cargo
+/// would then check hundreds of dependency fingerprints (about a third of
+/// a trivial cell's time with burn) only to run the same rustc command
+/// again, so that command is run directly; anything else goes to cargo.
+struct DirectRustc {
+    settings: String,
+    command: RecordedCommand,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct RecordedCommand {
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: String,
+}
+
+impl RecordedCommand {
+    /// The command this rustc wrapper process is about to run.
+    fn of(command: &Command) -> Option<RecordedCommand> {
+        let text = |s: &std::ffi::OsStr| s.to_str().map(str::to_owned);
+        Some(RecordedCommand {
+            program: text(command.get_program())?,
+            args: command.get_args().map(text).collect::<Option<_>>()?,
+            // Not cargo's jobserver: its pipe is not open when the command
+            // runs again, and rustc would warn on every cell.
+            env: std::env::vars_os()
+                .filter(|(k, _)| {
+                    !matches!(k.to_str(), Some("CARGO_MAKEFLAGS" | "MAKEFLAGS" | "MFLAGS"))
+                })
+                .map(|(k, v)| Some((text(&k)?, text(&v)?)))
+                .collect::<Option<_>>()?,
+            cwd: text(std::env::current_dir().ok()?.as_os_str())?,
+        })
+    }
+
+    fn to_command(&self) -> Command {
+        self.to_command_with_args(&self.args)
+    }
+
+    fn to_command_with_args<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+        let mut command = Command::new(&self.program);
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.cwd);
+        command
+    }
+}
+
+/// fireside: what cargo's build of the cell depends on besides its source.
+fn build_settings(command: &Command, config: &Config) -> String {
+    let read = |path: PathBuf| fs::read_to_string(path).unwrap_or_default();
+    format!(
+        "{:?}\n{:?}\n{:?}\n{}\n{}",
+        command.get_program(),
+        command.get_args().collect::<Vec<_>>(),
+        command.get_envs().collect::<Vec<_>>(),
+        read(config.crate_dir().join("Cargo.toml")),
+        read(config.crate_dir().join(".cargo").join("config.toml")),
+    )
 }
 
 const CRATE_NAME: &str = "ctx";
@@ -135,6 +206,8 @@ impl Module {
         Ok(Module {
             build_num: 0,
             last_allow_static: None,
+            // fireside: no rustc command recorded yet (FIRESIDE.md, change 4).
+            direct: None,
         })
     }
 
@@ -201,18 +274,38 @@ impl Module {
             Err(error) => return Err(error.into()),
         }
 
-        let cargo_output = run_cargo(command, code_block)?;
-        if config.time_passes {
-            let output = String::from_utf8_lossy(&cargo_output.stderr);
-            eprintln!("{output}");
-        }
+        // fireside: the same settings as the last cargo build: run its rustc command.
+        let settings = build_settings(&command, config);
+        let direct = self.direct.as_ref().filter(|direct| {
+            direct.settings == settings && !config.time_passes && config.cache_bytes() == 0
+        });
+        let so_file = if let Some(direct) = direct {
+            run_rustc(&direct.command, code_block)?
+        } else {
+            self.direct = None;
+            let command_file = config.crate_dir().join(RUSTC_COMMAND_FILE);
+            let _ = fs::remove_file(&command_file);
+            command.env(RUSTC_COMMAND_ENV, &command_file);
 
-        let so_file = match fs::read_to_string(&so_path_file) {
-            Ok(path) => PathBuf::from(path),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                compiled_so_path(&cargo_output.stdout)?
+            let cargo_output = run_cargo(command, code_block)?;
+            if config.time_passes {
+                let output = String::from_utf8_lossy(&cargo_output.stderr);
+                eprintln!("{output}");
             }
-            Err(error) => return Err(error.into()),
+
+            let so_file = match fs::read_to_string(&so_path_file) {
+                Ok(path) => PathBuf::from(path),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    compiled_so_path(&cargo_output.stdout)?
+                }
+                Err(error) => return Err(error.into()),
+            };
+            // Recorded by the wrapper when cargo compiled the cell crate.
+            self.direct = fs::read_to_string(&command_file)
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .map(|command| DirectRustc { settings, command });
+            so_file
         };
 
         let copied_so_file = so_file.with_file_name(shared_object_name_from_crate_name(&format!(
@@ -334,6 +427,14 @@ pub(crate) fn wrap_rustc_helper() -> Result<i32> {
             cache_miss.update_cache(&artifacts)?;
         }
         report_execution_so(&command)?;
+        // fireside: record how the cell crate was compiled (Module::compile).
+        if let (Some(_), Some(file)) = (
+            execution_so_source(&command),
+            std::env::var_os(RUSTC_COMMAND_ENV),
+        ) && let Some(recorded) = RecordedCommand::of(&command)
+        {
+            fs::write(file, serde_json::to_string(&recorded)?)?;
+        }
     }
 
     Ok(output.status.code().unwrap_or(-1))
@@ -513,6 +614,31 @@ fn map_extern_arg(ext: &str) -> OsString {
         }
     }
     OsString::from(ext)
+}
+
+/// fireside: compiles the cell crate with the rustc command cargo used last,
+/// returning the shared object it wrote. rustc's diagnostics are the JSON
+/// that cargo would have passed on.
+fn run_rustc(recorded: &RecordedCommand, code_block: &CodeBlock) -> Result<PathBuf, Error> {
+    let mut command = recorded.to_command();
+    let so_file = execution_so_source(&command)
+        .ok_or_else(|| anyhow!("the recorded rustc command does not build the cell crate"))?;
+    let output = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|error| anyhow!("Error running rustc: {error}"))?;
+    if output.status.success() {
+        return Ok(so_file);
+    }
+    let (errors, _) = errors_from_cargo_output(&output, code_block);
+    if errors.is_empty() {
+        bail!(Error::Message(format!(
+            "Compilation failed, but no parsable errors were found. STDERR:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    bail!(Error::CompilationErrors(errors));
 }
 
 /// Run a cargo command prepared for the provided `code_block`, processing the
