@@ -77,6 +77,12 @@ impl CommandContext {
         self.eval_context.check(non_command_code, state, &code_info)
     }
 
+    /// fireside: loads the dependencies into rust-analyzer and infers a
+    /// first type against them, on the analysis thread, without waiting.
+    pub fn warm_up_analysis(&self) {
+        self.eval_context.warm_up_analysis();
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.eval_context.process_handle()
     }

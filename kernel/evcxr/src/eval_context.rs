@@ -672,6 +672,33 @@ impl EvalContext {
         }
     }
 
+    /// fireside: the first type inference against the dependencies loads
+    /// and expands them (tens of seconds with burn); this does that work
+    /// on the analysis thread, while cells run, so that completions and
+    /// types are quick when first needed.
+    pub fn warm_up_analysis(&self) {
+        let user_code = "let evcxr_warm_up = 0u8; evcxr_warm_up.";
+        let code = self
+            .committed_state
+            .analysis_code(CodeBlock::new().generated(user_code));
+        let source = code.code_string();
+        let position = source.find(user_code).map(|start| start + user_code.len());
+        self.analyzer.submit(move |analyzer| {
+            let started = Instant::now();
+            let warmed = analyzer.set_source(source).is_ok()
+                && position.is_some_and(|position| analyzer.completions(position).is_ok());
+            eprintln!(
+                "code analysis {} in {:.2} s",
+                if warmed {
+                    "warmed up"
+                } else {
+                    "warm-up failed (harmless)"
+                },
+                started.elapsed().as_secs_f64()
+            );
+        });
+    }
+
     pub fn last_source(&self) -> Result<String, std::io::Error> {
         std::fs::read_to_string(self.state().config.src_dir().join("lib.rs"))
     }
