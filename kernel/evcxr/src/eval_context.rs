@@ -541,10 +541,10 @@ impl EvalContext {
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
         // fireside: the variables the cell mentions (FIRESIDE.md, change 3).
         state.variables_in_use = variables_used(&code_info.nodes);
-        // fireside: name stored variables' types before loading them (FIRESIDE.md, change 2).
-        self.resolve_variable_types(&mut state)?;
+        // fireside: name their types before loading them (FIRESIDE.md, changes 2 and 6).
+        self.resolve_variable_types(&mut state, TypeNaming::CompilerThenAnalyzer)?;
 
-        let state_before = state.clone();
+        let mut state_before = state.clone();
         let mut result = self.run_statements(
             code_out.clone(),
             code_info,
@@ -556,6 +556,23 @@ impl EvalContext {
         let nothing_to_show = matches!(&result, Err(Error::CompilationErrors(errors))
             if state.variable_states.values().any(|variable| variable.unresolved.is_some())
                 && state.apply_custom_errors(errors.clone(), &user_code, code_info).is_empty());
+        // fireside: a type named from rustc's diagnostics that does not
+        // compile where the variable is loaded: ask rust-analyzer instead.
+        if matches!(&result, Err(Error::CompilationErrors(errors))
+            if errors_concern_compiler_named_types(errors, &state_before))
+            && self.forget_compiler_named_types(&mut state_before)
+        {
+            state = state_before.clone();
+            self.resolve_variable_types(&mut state, TypeNaming::AnalyzerOnly)?;
+            state_before = state.clone();
+            result = self.run_statements(
+                code_out.clone(),
+                code_info,
+                &mut state,
+                &mut phases,
+                callbacks,
+            );
+        }
         if needs_types_now(&result, &state) || nothing_to_show {
             // The quick way (storing new variables with the types rustc
             // inferred) did not compile: do it evcxr's way, asking
@@ -943,11 +960,18 @@ impl EvalContext {
 
     /// fireside: gives every stored variable that the code uses its type's
     /// name: from rust-analyzer's background inference if it has finished,
-    /// else by waiting for rust-analyzer.
-    fn resolve_variable_types(&mut self, state: &mut ContextState) -> Result<(), Error> {
+    /// else from rustc's diagnostics on the defining cell (a type-check of a
+    /// fraction of a second, where rust-analyzer's first answer against the
+    /// toolkit takes half a minute), and only as a last resort by waiting for
+    /// rust-analyzer.
+    fn resolve_variable_types(
+        &mut self,
+        state: &mut ContextState,
+        naming: TypeNaming,
+    ) -> Result<(), Error> {
         while let Ok(inferred) = self.inferred_types.1.try_recv() {
-            self.committed_state.apply_inferred_types(&inferred);
-            state.apply_inferred_types(&inferred);
+            self.committed_state.apply_inferred_types(&inferred, false);
+            state.apply_inferred_types(&inferred, false);
         }
         let wanted = |state: &ContextState| -> Vec<(String, Arc<String>)> {
             state
@@ -957,6 +981,27 @@ impl EvalContext {
                 .filter_map(|(name, variable)| Some((name.clone(), variable.unresolved.clone()?)))
                 .collect()
         };
+        if naming != TypeNaming::AnalyzerOnly {
+            let mut sources: Vec<Arc<String>> = Vec::new();
+            for (_, source) in wanted(state) {
+                if !sources.iter().any(|known| Arc::ptr_eq(known, &source)) {
+                    sources.push(source);
+                }
+            }
+            for source in sources {
+                let Some(types) = self.module.probe_variable_types(&source, &state.config) else {
+                    continue;
+                };
+                if let Some((name, _)) = types.iter().find(|(name, info)| {
+                    info.type_name == TypeName::Closure && state.variables_in_use.contains(*name)
+                }) {
+                    bail!(closure_error(name));
+                }
+                let inferred = InferredTypes { source, types };
+                self.committed_state.apply_inferred_types(&inferred, true);
+                state.apply_inferred_types(&inferred, true);
+            }
+        }
         for (name, source) in wanted(state) {
             if state.stored_variable_states[&name].unresolved.is_none() {
                 continue; // resolved with an earlier variable of the same cell
@@ -967,8 +1012,8 @@ impl EvalContext {
                 Ok(analyzer.top_level_variables("evcxr_analysis_wrapper"))
             })?;
             let inferred = InferredTypes { source, types };
-            self.committed_state.apply_inferred_types(&inferred);
-            state.apply_inferred_types(&inferred);
+            self.committed_state.apply_inferred_types(&inferred, false);
+            state.apply_inferred_types(&inferred, false);
             match inferred.types.get(&name).map(|info| &info.type_name) {
                 Some(TypeName::Named(_)) => {}
                 Some(TypeName::Closure) => bail!(closure_error(&name)),
@@ -979,6 +1024,37 @@ impl EvalContext {
             }
         }
         Ok(())
+    }
+
+    /// fireside: forgets the types that rustc's diagnostics named for the
+    /// variables that the code uses, so that rust-analyzer names them.
+    /// Returns whether there were any.
+    fn forget_compiler_named_types(&mut self, state: &mut ContextState) -> bool {
+        let names: Vec<String> = state
+            .stored_variable_states
+            .iter()
+            .filter(|(name, variable)| {
+                state.variables_in_use.contains(name.as_str())
+                    && variable.named_by_compiler.is_some()
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &names {
+            for context in [&mut *state, &mut self.committed_state] {
+                for variables in [
+                    &mut context.variable_states,
+                    &mut context.stored_variable_states,
+                ] {
+                    if let Some(variable) = variables.get_mut(name)
+                        && let Some(source) = variable.named_by_compiler.take()
+                    {
+                        variable.type_name = String::new();
+                        variable.unresolved = Some(source);
+                    }
+                }
+            }
+        }
+        !names.is_empty()
     }
 
     fn fix_variable_types(
@@ -1035,6 +1111,8 @@ impl EvalContext {
                     // fireside: not written by the user, nor deferred (FIRESIDE.md, change 2).
                     type_is_explicit: false,
                     unresolved: None,
+                    // fireside: not named by rustc (FIRESIDE.md, change 6).
+                    named_by_compiler: None,
                 });
             variable.type_name = type_name;
             variable.unresolved = None;
@@ -1225,6 +1303,46 @@ impl EvalContext {
     }
 }
 
+/// fireside: whether compile errors may come from a type name that rustc's
+/// diagnostics gave: errors in the generated code that loads variables, or
+/// name-resolution or privacy errors that name a part of such a type
+/// ("cannot find type `Mnist`"; rustc's help to import it points into the
+/// user's code). A user's own type error that mentions `i32` is not one.
+fn errors_concern_compiler_named_types(errors: &[CompilationError], state: &ContextState) -> bool {
+    // Cannot find type / trait, failed to resolve, unresolved import,
+    // private item, wrong number of generic arguments.
+    const NAMING_ERRORS: &[&str] = &["E0412", "E0405", "E0433", "E0432", "E0603", "E0107"];
+    static WORD: Lazy<Regex> = Lazy::new(|| Regex::new("[A-Za-z_][A-Za-z0-9_]*").unwrap());
+    let words: HashSet<&str> = state
+        .stored_variable_states
+        .iter()
+        .filter(|(name, variable)| {
+            state.variables_in_use.contains(name.as_str()) && variable.named_by_compiler.is_some()
+        })
+        .flat_map(|(_, variable)| {
+            WORD.find_iter(&variable.type_name)
+                .map(|word| word.as_str())
+        })
+        .collect();
+    errors.iter().any(|error| {
+        error.is_from_generated_code()
+            || (error
+                .code()
+                .is_some_and(|code| NAMING_ERRORS.contains(&code))
+                && words
+                    .iter()
+                    .any(|word| error.message().contains(&format!("`{word}`"))))
+    })
+}
+
+/// fireside: how `resolve_variable_types` may name the types of stored
+/// variables.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TypeNaming {
+    CompilerThenAnalyzer,
+    AnalyzerOnly,
+}
+
 /// fireside: what a cell that uses a closure stored by an earlier cell is told.
 fn closure_error(name: &str) -> String {
     format!(
@@ -1233,8 +1351,8 @@ fn closure_error(name: &str) -> String {
     )
 }
 
-/// fireside: types inferred by rust-analyzer for the variables that the
-/// analysis code `source` defines.
+/// fireside: types inferred by rust-analyzer (or named by rustc's
+/// diagnostics) for the variables that the analysis code `source` defines.
 struct InferredTypes {
     source: Arc<String>,
     types: HashMap<String, VariableInfo>,
@@ -1467,6 +1585,11 @@ struct VariableState {
     /// stored with its type inferred by rustc; a later cell that uses it
     /// asks for the type's name first.
     unresolved: Option<Arc<String>>,
+    /// fireside: the analysis code the type was named from, when rustc's
+    /// diagnostics named it (`Module::probe_variable_types`). Such a name
+    /// is checked by the next compile; if that fails outside the user's
+    /// code, rust-analyzer names the type instead.
+    named_by_compiler: Option<Arc<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -1819,9 +1942,9 @@ impl ContextState {
         }
     }
 
-    /// fireside: records types that rust-analyzer inferred for variables
-    /// defined by `inferred.source`.
-    fn apply_inferred_types(&mut self, inferred: &InferredTypes) {
+    /// fireside: records types inferred for variables defined by
+    /// `inferred.source`, by rustc's diagnostics or by rust-analyzer.
+    fn apply_inferred_types(&mut self, inferred: &InferredTypes, by_compiler: bool) {
         for variables in [&mut self.variable_states, &mut self.stored_variable_states] {
             for (name, variable) in variables.iter_mut() {
                 let from_this_source = variable
@@ -1833,6 +1956,11 @@ impl ContextState {
                     inferred.types.get(name).map(|info| &info.type_name),
                 ) {
                     variable.type_name = replace_reserved_words_in_type(type_name);
+                    variable.named_by_compiler = if by_compiler {
+                        variable.unresolved.take()
+                    } else {
+                        None
+                    };
                     variable.unresolved = None;
                 }
             }
@@ -2365,6 +2493,8 @@ impl ContextState {
                     // (FIRESIDE.md, change 2).
                     type_is_explicit,
                     unresolved: None,
+                    // fireside: not named by rustc (FIRESIDE.md, change 6).
+                    named_by_compiler: None,
                     definition_span: segment.sequence.map(|segment_index| {
                         let range = name.syntax().text_range() - let_stmt_range.start();
                         UserCodeSpan {

@@ -324,6 +324,15 @@ impl Module {
         })
     }
 
+    /// fireside: see `probe_variable_types`.
+    pub(crate) fn probe_variable_types(
+        &self,
+        source: &str,
+        config: &Config,
+    ) -> Option<std::collections::HashMap<String, crate::rust_analyzer::VariableInfo>> {
+        probe_variable_types(&self.direct.as_ref()?.command, config.crate_dir(), source)
+    }
+
     fn write_code(&self, code_block: &CodeBlock, config: &Config) -> Result<(), Error> {
         write_file(&config.src_dir(), "lib.rs", &code_block.code_string())?;
         self.maybe_bump_lib_mtime(config);
@@ -616,6 +625,200 @@ fn map_extern_arg(ext: &str) -> OsString {
     OsString::from(ext)
 }
 
+/// fireside: the rustc command of the last cell, changed to type-check
+/// `source_file` into `out_dir` without generating code or touching the
+/// cell crate's incremental state.
+fn type_check_command(recorded: &RecordedCommand, source_file: &Path, out_dir: &Path) -> Command {
+    recorded.to_command_with_args(&type_check_args(&recorded.args, source_file, out_dir))
+}
+
+fn type_check_args(recorded: &[String], source_file: &Path, out_dir: &Path) -> Vec<OsString> {
+    let mut probe = Vec::new();
+    let mut args = recorded.iter();
+    while let Some(arg) = args.next() {
+        if arg == "-C"
+            && args
+                .clone()
+                .next()
+                .is_some_and(|next| next.starts_with("incremental="))
+        {
+            args.next();
+        } else if arg == "--out-dir" {
+            args.next();
+            probe.push("--out-dir".into());
+            probe.push(out_dir.into());
+        } else if arg.starts_with("--emit=") {
+            probe.push("--emit=metadata".into());
+        } else if !arg.starts_with('-') && arg.ends_with(".rs") {
+            probe.push(source_file.into());
+        } else {
+            probe.push(arg.into());
+        }
+    }
+    probe
+}
+
+/// fireside: names the types of the variables that `source` (a cell's
+/// analysis code) stores, from rustc's own diagnostics. Each variable is
+/// passed to a function that takes a `PhantomData<()>`, and rustc's note
+/// "expected struct `PhantomData<()>`, found struct `T`" names `T`; with
+/// `-Z trim-diagnostic-paths=false` as a path that code can write
+/// (`fireside::prelude::Tensor<2>`, `std::collections::HashMap<i32, i32>`).
+/// That takes a type-check, where rust-analyzer's first answer against the
+/// toolkit takes tens of seconds. `None` when no cell has been compiled yet
+/// or rustc could not run.
+pub(crate) fn probe_variable_types(
+    recorded: &RecordedCommand,
+    crate_dir: &Path,
+    source: &str,
+) -> Option<std::collections::HashMap<String, crate::rust_analyzer::VariableInfo>> {
+    const STORE: &str = "fn evcxr_variable_store<T: 'static>(_: T) {}";
+    const PROBE: &str = "fn evcxr_variable_store(_: std::marker::PhantomData<()>) {}";
+    let start = source.find(STORE)?;
+    let probe_source = format!(
+        "{}{PROBE}{}",
+        &source[..start],
+        &source[start + STORE.len()..]
+    );
+    // Offsets in the probe's source back to `source`'s.
+    let shift = |offset: usize| {
+        if offset > start {
+            offset + STORE.len() - PROBE.len()
+        } else {
+            offset
+        }
+    };
+    let probe_dir = crate_dir.join("type-probe");
+    fs::create_dir_all(&probe_dir).ok()?;
+    let source_file = probe_dir.join("lib.rs");
+    fs::write(&source_file, &probe_source).ok()?;
+    // Untrimmed paths need `-Z` (hence RUSTC_BOOTSTRAP, for this type-check
+    // only); should a later rustc refuse it, the trimmed names still serve.
+    for untrimmed in [true, false] {
+        let mut command = type_check_command(recorded, &source_file, &probe_dir);
+        if untrimmed {
+            command
+                .arg("-Ztrim-diagnostic-paths=false")
+                .env("RUSTC_BOOTSTRAP", "1");
+        }
+        let output = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .ok()?;
+        let types =
+            types_from_diagnostics(&String::from_utf8_lossy(&output.stderr), source, &shift);
+        if !types.is_empty() || !untrimmed {
+            return Some(types);
+        }
+    }
+    None
+}
+
+fn types_from_diagnostics(
+    stderr: &str,
+    source: &str,
+    shift: &dyn Fn(usize) -> usize,
+) -> std::collections::HashMap<String, crate::rust_analyzer::VariableInfo> {
+    let mut types = std::collections::HashMap::new();
+    for line in stderr.lines() {
+        let Ok(diagnostic) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if diagnostic["code"]["code"] != "E0308" {
+            continue;
+        }
+        let note = diagnostic["children"].as_array().and_then(|children| {
+            children
+                .iter()
+                .filter_map(|child| child["message"].as_str())
+                .find(|message| message.contains("found "))
+        });
+        let Some(spans) = diagnostic["spans"].as_array() else {
+            continue;
+        };
+        for span in spans.iter().filter(|span| span["is_primary"] == true) {
+            let (Some(begin), Some(end), Some(label)) = (
+                span["byte_start"].as_u64(),
+                span["byte_end"].as_u64(),
+                span["label"].as_str(),
+            ) else {
+                continue;
+            };
+            let (begin, end) = (shift(begin as usize), shift(end as usize));
+            let Some(name) = source.get(begin..end) else {
+                continue;
+            };
+            let is_store_call = source[..begin].ends_with("evcxr_variable_store(")
+                && source[end..].starts_with(");");
+            if is_store_call {
+                let type_name = note
+                    .map(type_from_mismatch_note)
+                    .filter(|found| *found != crate::rust_analyzer::TypeName::Unknown)
+                    .unwrap_or_else(|| type_from_mismatch_label(label));
+                types.insert(
+                    name.to_owned(),
+                    crate::rust_analyzer::VariableInfo {
+                        type_name,
+                        is_mutable: false,
+                    },
+                );
+            }
+        }
+    }
+    types
+}
+
+/// fireside: the type in rustc's note "expected struct `E`\n found struct `T`".
+fn type_from_mismatch_note(note: &str) -> crate::rust_analyzer::TypeName {
+    static FOUND: Lazy<Regex> = Lazy::new(|| Regex::new(r"found [a-z ]+ `(.+)`\s*$").unwrap());
+    let found = note.lines().last().unwrap_or_default().trim();
+    match FOUND.captures(found) {
+        Some(captures) => nameable(&captures[1]),
+        None => crate::rust_analyzer::TypeName::Unknown,
+    }
+}
+
+/// fireside: the type in rustc's label "expected `E`, found `T`", with the
+/// integer and float types that rustc falls back to where nothing else
+/// decided them (a store call is the cell's last use of a variable).
+fn type_from_mismatch_label(label: &str) -> crate::rust_analyzer::TypeName {
+    use crate::rust_analyzer::TypeName;
+    let Some((_, found)) = label.split_once(", found ") else {
+        return TypeName::Unknown;
+    };
+    match found {
+        "integer" => TypeName::Named("i32".to_owned()),
+        "floating-point number" => TypeName::Named("f64".to_owned()),
+        "closure" => TypeName::Closure,
+        quoted if quoted.len() > 2 && quoted.starts_with('`') && quoted.ends_with('`') => {
+            nameable(&quoted[1..quoted.len() - 1])
+        }
+        _ => TypeName::Unknown,
+    }
+}
+
+/// fireside: a type as rustc printed it, as code can write it, if it can.
+fn nameable(printed: &str) -> crate::rust_analyzer::TypeName {
+    use crate::rust_analyzer::TypeName;
+    if printed.starts_with("{closure") {
+        return TypeName::Closure;
+    }
+    let type_name = printed
+        .replace("{integer}", "i32")
+        .replace("{float}", "f64");
+    // Shortened ("..."), or not nameable ({closure@..}, impl Trait).
+    if type_name.contains("...")
+        || type_name.contains('{')
+        || type_name.contains("impl ")
+        || !crate::rust_analyzer::is_type_valid(&type_name)
+    {
+        TypeName::Unknown
+    } else {
+        TypeName::Named(type_name)
+    }
+}
+
 /// fireside: compiles the cell crate with the rustc command cargo used last,
 /// returning the shared object it wrote. rustc's diagnostics are the JSON
 /// that cargo would have passed on.
@@ -757,4 +960,112 @@ fn errors_from_cargo_output(
 
 pub(crate) struct SoFile {
     pub(crate) path: PathBuf,
+}
+
+// fireside: tests of the type probe (FIRESIDE.md, change 6).
+#[cfg(test)]
+mod type_probe_tests {
+    use super::*;
+    use crate::rust_analyzer::TypeName;
+
+    #[test]
+    fn types_are_read_from_rustc_mismatch_labels() {
+        let named = |label: &str| type_from_mismatch_label(label);
+        let e = "expected `PhantomData<()>`, found";
+        assert_eq!(
+            named(&format!("{e} `Vec<i32>`")),
+            TypeName::Named("Vec<i32>".into())
+        );
+        assert_eq!(
+            named(&format!("{e} `Vec<{{integer}}>`")),
+            TypeName::Named("Vec<i32>".into())
+        );
+        assert_eq!(
+            named(&format!("{e} integer")),
+            TypeName::Named("i32".into())
+        );
+        assert_eq!(
+            named(&format!("{e} floating-point number")),
+            TypeName::Named("f64".into())
+        );
+        assert_eq!(named(&format!("{e} closure")), TypeName::Closure);
+        assert_eq!(named(&format!("{e} `Foo<...>`")), TypeName::Unknown);
+        assert_eq!(named(&format!("{e} fn item")), TypeName::Unknown);
+        assert_eq!(
+            named("arguments to this function are incorrect"),
+            TypeName::Unknown
+        );
+    }
+
+    #[test]
+    fn full_paths_are_read_from_rustc_mismatch_notes() {
+        let named = |found: &str| {
+            type_from_mismatch_note(&format!(
+                "expected struct `std::marker::PhantomData<()>`\n   found {found}"
+            ))
+        };
+        assert_eq!(
+            named("struct `std::collections::HashMap<i32, {float}>`"),
+            TypeName::Named("std::collections::HashMap<i32, f64>".into())
+        );
+        assert_eq!(
+            named("tuple `(u8, std::string::String)`"),
+            TypeName::Named("(u8, std::string::String)".into())
+        );
+        assert_eq!(
+            named("closure `{closure@src/lib.rs:3:9: 3:12}`"),
+            TypeName::Closure
+        );
+        assert_eq!(
+            type_from_mismatch_note("function defined here"),
+            TypeName::Unknown
+        );
+    }
+
+    #[test]
+    fn the_type_check_replaces_source_emit_output_and_drops_incremental() {
+        let recorded: Vec<String> = [
+            "--crate-name",
+            "ctx",
+            "--edition=2024",
+            "src/lib.rs",
+            "--crate-type",
+            "cdylib",
+            "--emit=dep-info,link",
+            "-C",
+            "opt-level=0",
+            "-C",
+            "incremental=/k/target/incremental",
+            "--out-dir",
+            "/k/target/deps",
+            "--extern",
+            "fireside=/k/libfireside.so",
+        ]
+        .map(String::from)
+        .to_vec();
+        let args = type_check_args(
+            &recorded,
+            Path::new("/k/type-probe/lib.rs"),
+            Path::new("/k/type-probe"),
+        );
+        let args: Vec<&str> = args.iter().map(|arg| arg.to_str().unwrap()).collect();
+        assert_eq!(
+            args,
+            [
+                "--crate-name",
+                "ctx",
+                "--edition=2024",
+                "/k/type-probe/lib.rs",
+                "--crate-type",
+                "cdylib",
+                "--emit=metadata",
+                "-C",
+                "opt-level=0",
+                "--out-dir",
+                "/k/type-probe",
+                "--extern",
+                "fireside=/k/libfireside.so",
+            ]
+        );
+    }
 }
