@@ -83,6 +83,12 @@ impl CommandContext {
         self.eval_context.warm_up_analysis();
     }
 
+    /// fireside: how long completions and inspection wait for
+    /// rust-analyzer before failing with `AnalysisNotReady` (default: no limit).
+    pub fn set_analysis_time_limit(&mut self, limit: Option<std::time::Duration>) {
+        self.eval_context.analysis_time_limit = limit;
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.eval_context.process_handle()
     }

@@ -70,6 +70,8 @@ pub struct EvalContext {
     /// fireside: set while a cell is compiled again with every type asked
     /// of rust-analyzer first, after the quick way failed.
     analyse_types_now: bool,
+    /// fireside: how long completions and inspection wait for rust-analyzer.
+    pub(crate) analysis_time_limit: Option<Duration>,
     initial_config: Config,
 }
 
@@ -462,6 +464,8 @@ impl EvalContext {
             // fireside: types named in the background (FIRESIDE.md, change 2).
             inferred_types: crossbeam_channel::unbounded(),
             analyse_types_now: false,
+            // fireside: no time limit (FIRESIDE.md, change 7).
+            analysis_time_limit: None,
             initial_config,
         };
         let outputs = EvalContextOutputs {
@@ -617,6 +621,8 @@ impl EvalContext {
         nodes: &[SyntaxNode],
         offset: usize,
     ) -> Result<Completions> {
+        // fireside: the time limit counts from here (FIRESIDE.md, change 7).
+        let started = Instant::now();
         // Wrapping the final expression in order to display it might interfere
         // with completions on that final expression.
         state.config.display_final_expression = false;
@@ -627,6 +633,9 @@ impl EvalContext {
         // but those errors don't effect the analysis needed for completions.
         state.config.expand_use_statements = false;
         let user_code = state.apply(user_code, nodes)?;
+        // fireside: types named by the compiler only (FIRESIDE.md, change 7).
+        state.variables_in_use = variables_used(nodes);
+        self.resolve_variable_types(&mut state, TypeNaming::CompilerOnly)?;
         let code = state.analysis_code(user_code);
         let wrapped_offset = code.user_offset_to_output_offset(offset)?;
 
@@ -637,11 +646,17 @@ impl EvalContext {
         }
 
         let source = code.code_string();
-        // fireside: on the analysis thread (FIRESIDE.md, change 1).
-        let mut completions = self.analyzer.call(move |analyzer| {
-            analyzer.set_source(source)?;
-            analyzer.completions(wrapped_offset)
-        })?;
+        // fireside: within the kernel's time limit, or an error that says
+        // the analysis is still loading (the kernel then answers from what
+        // it knows without rust-analyzer).
+        let mut completions = self.analyzer.call_within(
+            self.analysis_time_limit
+                .map(|limit| limit.saturating_sub(started.elapsed())),
+            move |analyzer| {
+                analyzer.set_source(source)?;
+                analyzer.completions(wrapped_offset)
+            },
+        )?;
         completions.start_offset = code.output_offset_to_user_offset(completions.start_offset)?;
         completions.end_offset = code.output_offset_to_user_offset(completions.end_offset)?;
         // Filter internal identifiers.
@@ -666,20 +681,26 @@ impl EvalContext {
         };
         let (user_code, code_info) = CodeBlock::from_original_user_code(&modified_code);
         let user_code = state.apply(user_code, &code_info.nodes)?;
+        // fireside: types named by the compiler only (FIRESIDE.md, change 7).
+        state.variables_in_use = variables_used(&code_info.nodes);
+        self.resolve_variable_types(state, TypeNaming::CompilerOnly)?;
         let pad_code = state.analysis_code(user_code);
         let wrapped_offset = pad_code.user_offset_to_output_offset(hover_offset)? as u32;
         let text_range = TextRange::new(wrapped_offset.into(), wrapped_offset.into());
-        // fireside: on the analysis thread, which sends back plain text (FIRESIDE.md, change 1).
+        // fireside: on the analysis thread (change 1), within the kernel's time limit
+        // (FIRESIDE.md, change 7).
         let source = pad_code.code_string();
-        let (hover_text, hover_markdown) = self.analyzer.call(move |analyzer| {
-            analyzer.set_source(source)?;
-            let text = analyzer.hover(text_range, false)?;
-            let markdown = analyzer.hover(text_range, true)?;
-            Ok((
-                text.map(|text| String::from(text.info.markup)),
-                markdown.map(|markdown| String::from(markdown.info.markup)),
-            ))
-        })?;
+        let (hover_text, hover_markdown) =
+            self.analyzer
+                .call_within(self.analysis_time_limit, move |analyzer| {
+                    analyzer.set_source(source)?;
+                    let text = analyzer.hover(text_range, false)?;
+                    let markdown = analyzer.hover(text_range, true)?;
+                    Ok((
+                        text.map(|text| String::from(text.info.markup)),
+                        markdown.map(|markdown| String::from(markdown.info.markup)),
+                    ))
+                })?;
         match (hover_text, hover_markdown) {
             (Some(data_text), Some(data_markdown)) => Ok((data_text, data_markdown)),
             _ => Ok((
@@ -1001,6 +1022,9 @@ impl EvalContext {
                 self.committed_state.apply_inferred_types(&inferred, true);
                 state.apply_inferred_types(&inferred, true);
             }
+        }
+        if naming == TypeNaming::CompilerOnly {
+            return Ok(());
         }
         for (name, source) in wanted(state) {
             if state.stored_variable_states[&name].unresolved.is_none() {
@@ -1336,10 +1360,13 @@ fn errors_concern_compiler_named_types(errors: &[CompilationError], state: &Cont
 }
 
 /// fireside: how `resolve_variable_types` may name the types of stored
-/// variables.
+/// variables. Completions and inspection never wait for rust-analyzer's
+/// first inference: a variable whose type the compiler cannot name is left
+/// out of their analysis.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum TypeNaming {
     CompilerThenAnalyzer,
+    CompilerOnly,
     AnalyzerOnly,
 }
 

@@ -37,6 +37,8 @@ pub use crate::eval_context::EvalContext;
 pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
 pub use crate::runtime::runtime_hook;
+// fireside: completions and inspection past their time limit (FIRESIDE.md, change 7).
+pub use rust_analyzer::AnalysisNotReady;
 pub use rust_analyzer::Completions;
 
 /// Return the directory that evcxr tools should use for their configuration.

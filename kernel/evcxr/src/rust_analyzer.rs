@@ -41,6 +41,11 @@ use ra_ide::RangeInfo;
 use std::collections::HashMap;
 use std::convert::TryFrom;
 use std::path::Path;
+// fireside: for AnalysisThread::call_within (FIRESIDE.md, change 7).
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 pub(crate) const EDITION: Edition = Edition::Edition2024;
 
@@ -660,7 +665,22 @@ mod test {
 /// on their own thread they never hold up a cell that does not need them.
 pub(crate) struct AnalysisThread {
     jobs: crossbeam_channel::Sender<AnalysisJob>,
+    /// A `call_within` job is queued or running.
+    timed_job_pending: Arc<AtomicBool>,
 }
+
+/// fireside: rust-analyzer did not answer within the caller's time limit
+/// (it is still loading the dependencies, or busy).
+#[derive(Debug)]
+pub struct AnalysisNotReady;
+
+impl std::fmt::Display for AnalysisNotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("code analysis is still loading the dependencies")
+    }
+}
+
+impl std::error::Error for AnalysisNotReady {}
 
 type AnalysisJob = Box<dyn FnOnce(&mut RustAnalyzer) + Send>;
 
@@ -692,7 +712,10 @@ impl AnalysisThread {
                 }
             })
             .context("Failed to start the code analysis thread")?;
-        Ok(AnalysisThread { jobs })
+        Ok(AnalysisThread {
+            jobs,
+            timed_job_pending: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// Runs `job` on the analysis thread and waits for its result.
@@ -709,6 +732,45 @@ impl AnalysisThread {
         result
             .recv()
             .map_err(|_| anyhow!("code analysis failed on this code (rust-analyzer panicked)"))?
+    }
+
+    // fireside: completions and inspection within a time limit (FIRESIDE.md, change 7).
+    /// Like `call`, but waits at most `limit` (no limit: `None`). A job
+    /// that is over its limit still runs, and warms the analysis up; while
+    /// one is pending, a new timed job is not queued behind it, so requests
+    /// sent while the analysis loads (completions as the user types) do not
+    /// pile up.
+    pub(crate) fn call_within<T: Send + 'static>(
+        &self,
+        limit: Option<Duration>,
+        job: impl FnOnce(&mut RustAnalyzer) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let Some(limit) = limit else {
+            return self.call(job);
+        };
+        if self.timed_job_pending.load(Ordering::SeqCst) {
+            return Err(anyhow!(AnalysisNotReady));
+        }
+        self.timed_job_pending.store(true, Ordering::SeqCst);
+        let pending = self.timed_job_pending.clone();
+        let (reply, result) = crossbeam_channel::bounded(1);
+        self.jobs
+            .send(Box::new(move |analyzer| {
+                let outcome = job(analyzer);
+                pending.store(false, Ordering::SeqCst);
+                let _ = reply.send(outcome);
+            }))
+            .map_err(|_| anyhow!("code analysis is not running"))?;
+        match result.recv_timeout(limit) {
+            Ok(outcome) => outcome,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(anyhow!(AnalysisNotReady)),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                self.timed_job_pending.store(false, Ordering::SeqCst);
+                Err(anyhow!(
+                    "code analysis failed on this code (rust-analyzer panicked)"
+                ))
+            }
+        }
     }
 
     /// Runs `job` on the analysis thread without waiting for it.
