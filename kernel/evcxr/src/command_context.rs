@@ -89,6 +89,21 @@ impl CommandContext {
         self.eval_context.analysis_time_limit = limit;
     }
 
+    /// fireside: from now on, cargo may compile only the packages `allowed`
+    /// (and the cell crate); it is stopped with `Error::DependencyRebuild`
+    /// when it begins another. For a prebuilt workspace that must not be
+    /// rebuilt behind the user's back.
+    pub fn guard_dependency_builds(&mut self, allowed: &[&str]) {
+        self.eval_context.module_mut().dependency_guard =
+            Some(allowed.iter().map(|name| (*name).to_owned()).collect());
+    }
+
+    /// fireside: the packages cargo compiled besides the cell crate since
+    /// the last call.
+    pub fn take_compiled_dependencies(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.eval_context.module_mut().compiled_dependencies)
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.eval_context.process_handle()
     }

@@ -563,6 +563,12 @@ pub enum Error {
     TypeRedefinedVariablesLost(Vec<String>),
     Message(String),
     SubprocessTerminated(String),
+    /// fireside: cargo began compiling a dependency that the caller's
+    /// guard (`CommandContext::guard_dependency_builds`) does not allow,
+    /// and was stopped.
+    DependencyRebuild {
+        crate_name: String,
+    },
 }
 
 impl std::error::Error for Error {}
@@ -585,6 +591,11 @@ impl fmt::Display for Error {
             Error::Message(message) | Error::SubprocessTerminated(message) => {
                 write!(f, "{message}")?
             }
+            // fireside: the dependency guard's error (FIRESIDE.md, change 8).
+            Error::DependencyRebuild { crate_name } => write!(
+                f,
+                "cargo began compiling the dependency `{crate_name}`, which should have been prebuilt"
+            )?,
         }
         Ok(())
     }

@@ -800,6 +800,11 @@ impl EvalContext {
         Ok(())
     }
 
+    /// fireside: for the dependency guard in `CommandContext`.
+    pub(crate) fn module_mut(&mut self) -> &mut Module {
+        &mut self.module
+    }
+
     pub(crate) fn last_compile_dir(&self) -> &Path {
         self.committed_state.config.crate_dir()
     }

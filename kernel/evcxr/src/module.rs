@@ -132,6 +132,11 @@ pub(crate) struct Module {
     /// fireside: the rustc command that cargo last ran for the cell crate,
     /// and the build settings it was run under.
     direct: Option<DirectRustc>,
+    /// fireside: the packages cargo may compile besides the cell crate;
+    /// `None` allows all. See `CommandContext::guard_dependency_builds`.
+    pub(crate) dependency_guard: Option<Vec<String>>,
+    /// fireside: the packages cargo compiled besides the cell crate.
+    pub(crate) compiled_dependencies: Vec<String>,
 }
 
 /// fireside: a cell is one crate, and between two cells only its source
@@ -208,6 +213,9 @@ impl Module {
             last_allow_static: None,
             // fireside: no rustc command recorded yet (FIRESIDE.md, change 4).
             direct: None,
+            // fireside: no dependency guard (FIRESIDE.md, change 8).
+            dependency_guard: None,
+            compiled_dependencies: Vec::new(),
         })
     }
 
@@ -287,7 +295,13 @@ impl Module {
             let _ = fs::remove_file(&command_file);
             command.env(RUSTC_COMMAND_ENV, &command_file);
 
-            let cargo_output = run_cargo(command, code_block)?;
+            // fireside: the dependency guard (FIRESIDE.md, change 8).
+            let cargo_output = run_cargo(
+                command,
+                code_block,
+                self.dependency_guard.as_deref(),
+                &mut self.compiled_dependencies,
+            )?;
             if config.time_passes {
                 let output = String::from_utf8_lossy(&cargo_output.stderr);
                 eprintln!("{output}");
@@ -849,6 +863,9 @@ fn run_rustc(recorded: &RecordedCommand, code_block: &CodeBlock) -> Result<PathB
 fn run_cargo(
     mut command: std::process::Command,
     code_block: &CodeBlock,
+    // fireside: the dependency guard (FIRESIDE.md, change 8).
+    dependency_guard: Option<&[String]>,
+    compiled_dependencies: &mut Vec<String>,
 ) -> Result<std::process::Output, Error> {
     use std::io::BufRead;
     use std::io::Read;
@@ -876,6 +893,15 @@ fn run_cargo(
     for mb_line in stderr.split(10) {
         let mut line = mb_line?;
         tee_error_line(&line);
+        // fireside: a dependency being compiled; stopped if not allowed.
+        if let Some(crate_name) = compiling_package(&line) {
+            compiled_dependencies.push(crate_name.clone());
+            if dependency_guard.is_some_and(|allowed| !allowed.contains(&crate_name)) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::DependencyRebuild { crate_name });
+            }
+        }
         all_errors.append(&mut line);
         all_errors.push(10);
     }
@@ -907,6 +933,16 @@ fn run_cargo(
             bail!(Error::CompilationErrors(errors));
         }
     }
+}
+
+/// fireside: the package in cargo's "Compiling NAME vX.Y.Z" line, unless it
+/// is the cell crate. (`tee_error_line`'s pattern misses names with '-'.)
+fn compiling_package(line: &[u8]) -> Option<String> {
+    static COMPILING: Lazy<regex::bytes::Regex> =
+        Lazy::new(|| regex::bytes::Regex::new(r"^\s*Compiling ([A-Za-z0-9_-]+) v").unwrap());
+    let name = COMPILING.captures(line)?.get(1)?.as_bytes();
+    let name = String::from_utf8_lossy(name).into_owned();
+    (name != CRATE_NAME).then_some(name)
 }
 
 /// Process one line from cargo, either copying it to stderr or ignoring.
@@ -1067,5 +1103,28 @@ mod type_probe_tests {
                 "fireside=/k/libfireside.so",
             ]
         );
+    }
+}
+
+// fireside: tests of the dependency guard (FIRESIDE.md, change 8).
+#[cfg(test)]
+mod dependency_guard_tests {
+    use super::compiling_package;
+
+    #[test]
+    fn compiling_lines_name_the_package_but_not_the_cell_crate() {
+        assert_eq!(
+            compiling_package(b"   Compiling burn-core v0.22.1"),
+            Some("burn-core".to_owned())
+        );
+        assert_eq!(
+            compiling_package(b"   Compiling fireside v0.1.0 (/src/toolkit)"),
+            Some("fireside".to_owned())
+        );
+        assert_eq!(
+            compiling_package(b"   Compiling ctx v1.0.0 (/k/cell)"),
+            None
+        );
+        assert_eq!(compiling_package(b"    Finished `dev` profile"), None);
     }
 }
