@@ -83,6 +83,14 @@ impl CommandContext {
         self.eval_context.warm_up_analysis();
     }
 
+    /// fireside: cargo (and so rustc and build scripts) runs with these
+    /// variables set and those removed, whatever this process's environment:
+    /// the environment a prebuilt workspace was built in, so that a process
+    /// started elsewhere (JupyterHub, a CI job) does not rebuild it.
+    pub fn pin_build_environment(&mut self, set: Vec<(String, String)>, remove: Vec<String>) {
+        self.eval_context.pin_build_environment(set, remove);
+    }
+
     /// fireside: how long completions and inspection wait for
     /// rust-analyzer before failing with `AnalysisNotReady` (default: no limit).
     pub fn set_analysis_time_limit(&mut self, limit: Option<std::time::Duration>) {

@@ -114,6 +114,10 @@ pub(crate) struct Config {
     pub(crate) target: String,
     pub(crate) allow_static_linking: bool,
     pub(crate) build_envs: HashMap<String, String>,
+    /// fireside: the environment cargo must see whatever the process's is
+    /// (`CommandContext::pin_build_environment`): variables to set, and
+    /// variables to remove.
+    pub(crate) pinned_build_env: (Vec<(String, String)>, Vec<String>),
     subprocess_path: PathBuf,
 }
 
@@ -161,6 +165,8 @@ impl Config {
             subprocess_path,
             codegen_backend: None,
             build_envs: Default::default(),
+            // fireside: nothing pinned (FIRESIDE.md, change 9).
+            pinned_build_env: Default::default(),
         })
     }
 
@@ -195,6 +201,12 @@ impl Config {
         } else {
             Command::new(&self.cargo_path)
         };
+        // fireside: first, so that evcxr's own settings below still apply.
+        let (pinned_set, pinned_removed) = &self.pinned_build_env;
+        for name in pinned_removed {
+            command.env_remove(name);
+        }
+        command.envs(pinned_set.iter().map(|(name, value)| (name, value)));
         if self.linker == "mold" {
             command.arg("-run").arg(&self.cargo_path);
         }
@@ -787,6 +799,16 @@ impl EvalContext {
 
     pub fn reset_config(&mut self) {
         self.committed_state.config = self.initial_config.clone();
+    }
+
+    /// fireside: see `CommandContext::pin_build_environment`.
+    pub(crate) fn pin_build_environment(
+        &mut self,
+        set: Vec<(String, String)>,
+        remove: Vec<String>,
+    ) {
+        self.initial_config.pinned_build_env = (set, remove);
+        self.committed_state.config.pinned_build_env = self.initial_config.pinned_build_env.clone();
     }
 
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
