@@ -112,6 +112,13 @@ impl CommandContext {
         std::mem::take(&mut self.eval_context.module_mut().compiled_dependencies)
     }
 
+    /// fireside: the files cargo's last build of the cell crate reported for
+    /// all its units, fresh or compiled (libraries, build scripts and their
+    /// output directories). Empty when the last cell did not run cargo.
+    pub fn take_build_artifacts(&mut self) -> Vec<std::path::PathBuf> {
+        std::mem::take(&mut self.eval_context.module_mut().build_artifacts)
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.eval_context.process_handle()
     }

@@ -137,6 +137,9 @@ pub(crate) struct Module {
     pub(crate) dependency_guard: Option<Vec<String>>,
     /// fireside: the packages cargo compiled besides the cell crate.
     pub(crate) compiled_dependencies: Vec<String>,
+    /// fireside: the files of every unit of the last cargo build, compiled
+    /// or fresh. See `CommandContext::take_build_artifacts`.
+    pub(crate) build_artifacts: Vec<PathBuf>,
 }
 
 /// fireside: a cell is one crate, and between two cells only its source
@@ -216,6 +219,8 @@ impl Module {
             // fireside: no dependency guard (FIRESIDE.md, change 8).
             dependency_guard: None,
             compiled_dependencies: Vec::new(),
+            // fireside: no build yet (FIRESIDE.md, change 10).
+            build_artifacts: Vec::new(),
         })
     }
 
@@ -306,6 +311,8 @@ impl Module {
                 let output = String::from_utf8_lossy(&cargo_output.stderr);
                 eprintln!("{output}");
             }
+            // fireside: the files of this build (FIRESIDE.md, change 10).
+            self.build_artifacts = build_artifacts(&cargo_output.stdout);
 
             let so_file = match fs::read_to_string(&so_path_file) {
                 Ok(path) => PathBuf::from(path),
@@ -474,6 +481,33 @@ fn report_execution_so(command: &Command) -> Result<()> {
     fs::write(path_file, source.to_string_lossy().as_bytes())?;
 
     Ok(())
+}
+
+/// fireside: what cargo's JSON messages say each unit of a build produced:
+/// the files of each compiled (or fresh) target, and the output directory
+/// of each build script it ran.
+fn build_artifacts(cargo_stdout: &[u8]) -> Vec<PathBuf> {
+    let mut artifacts = Vec::new();
+    for line in String::from_utf8_lossy(cargo_stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        match message["reason"].as_str() {
+            Some("compiler-artifact") => artifacts.extend(
+                message["filenames"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|name| name.as_str())
+                    .map(PathBuf::from),
+            ),
+            Some("build-script-executed") => {
+                artifacts.extend(message["out_dir"].as_str().map(PathBuf::from))
+            }
+            _ => {}
+        }
+    }
+    artifacts
 }
 
 fn compiled_so_path(cargo_stdout: &[u8]) -> Result<PathBuf, Error> {
@@ -1103,6 +1137,33 @@ mod type_probe_tests {
                 "fireside=/k/libfireside.so",
             ]
         );
+    }
+}
+
+// fireside: tests of the build's files (FIRESIDE.md, change 10).
+#[cfg(test)]
+mod build_artifact_tests {
+    use super::build_artifacts;
+    use std::path::PathBuf;
+
+    #[test]
+    fn artifacts_are_the_files_of_fresh_and_compiled_units_and_build_script_outputs() {
+        let stdout = br#"{"reason":"compiler-artifact","fresh":true,"filenames":["/t/debug/deps/libburn-0123456789abcdef.rlib","/t/debug/deps/libburn-0123456789abcdef.rmeta"]}
+{"reason":"build-script-executed","out_dir":"/t/debug/build/zstd-sys-fedcba9876543210/out"}
+not json
+{"reason":"compiler-message","message":{}}
+{"reason":"compiler-artifact","fresh":false,"filenames":["/t/debug/deps/libctx.so"]}
+{"reason":"build-finished","success":true}"#;
+        let expected: Vec<PathBuf> = [
+            "/t/debug/deps/libburn-0123456789abcdef.rlib",
+            "/t/debug/deps/libburn-0123456789abcdef.rmeta",
+            "/t/debug/build/zstd-sys-fedcba9876543210/out",
+            "/t/debug/deps/libctx.so",
+        ]
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(build_artifacts(stdout), expected);
     }
 }
 
