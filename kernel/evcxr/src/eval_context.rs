@@ -1182,6 +1182,9 @@ impl EvalContext {
         // things won't work if the path isn't UTF-8 - apparently that's a thing
         // on some platforms.
         let fn_name = state.current_user_fn_name();
+        // fireside: the runtime runs the cell's code until its completion
+        // line (FIRESIDE.md, change 11).
+        let _running = crate::module::RunningCode::started();
         self.child_process.send(&format!(
             "LOAD_AND_RUN {} {}",
             so_file.path.to_string_lossy(),

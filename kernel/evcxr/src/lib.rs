@@ -36,6 +36,9 @@ pub use crate::eval_context::EvalCallbacks;
 pub use crate::eval_context::EvalContext;
 pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
+// fireside: an interrupt stops a cell's build (FIRESIDE.md, change 11).
+pub use crate::module::cancel_build;
+pub use crate::module::code_running;
 pub use crate::runtime::runtime_hook;
 // fireside: completions and inspection past their time limit (FIRESIDE.md, change 7).
 pub use rust_analyzer::AnalysisNotReady;

@@ -26,6 +26,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 mod artifacts;
+// fireside: stopping a cell's build at an interrupt (FIRESIDE.md, change 11).
+mod running_build;
+pub(crate) use running_build::RunningCode;
+pub use running_build::{cancel_build, code_running};
 pub(crate) mod cache;
 
 pub(crate) const CORE_EXTERN_ENV: &str = "EVCXR_CORE_EXTERN";
@@ -874,11 +878,17 @@ fn run_rustc(recorded: &RecordedCommand, code_block: &CodeBlock) -> Result<PathB
     let mut command = recorded.to_command();
     let so_file = execution_so_source(&command)
         .ok_or_else(|| anyhow!("the recorded rustc command does not build the cell crate"))?;
-    let output = command
+    // fireside: in a process group of its own, which an interrupt may stop.
+    let child = running_build::in_own_process_group(&mut command)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|error| anyhow!("Error running rustc: {error}"))?;
+    let running = running_build::RunningBuild::started(&child);
+    let output = child
+        .wait_with_output()
+        .map_err(|error| anyhow!("Error running rustc: {error}"))?;
+    drop(running);
     if output.status.success() {
         return Ok(so_file);
     }
@@ -904,7 +914,8 @@ fn run_cargo(
     use std::io::BufRead;
     use std::io::Read;
 
-    let mb_child = command
+    // fireside: in a process group of its own, which an interrupt may stop.
+    let mb_child = running_build::in_own_process_group(&mut command)
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn();
@@ -912,6 +923,8 @@ fn run_cargo(
         Ok(out) => out,
         Err(err) => bail!("Error running 'cargo rustc': {}", err),
     };
+    // fireside: what cancel_build stops (FIRESIDE.md, change 11).
+    let running = running_build::RunningBuild::started(&child);
 
     // Collect stdout in a parallel thread
     let mut stdout = child.stdout.take().unwrap();
@@ -941,6 +954,8 @@ fn run_cargo(
     }
 
     let status = child.wait()?;
+    // fireside: the build is over, nothing for cancel_build to stop (FIRESIDE.md, change 11).
+    drop(running);
     let all_output = output_thread.join().expect("Panic in child thread")?;
 
     let cargo_output = std::process::Output {
