@@ -363,6 +363,22 @@ const GET_TYPE_NAME_DEF: &str = stringify!(
 
 const PANIC_NOTIFICATION: &str = "EVCXR_PANIC_NOTIFICATION";
 
+// fireside: the whole function (FIRESIDE.md, change 12).
+/// Where a message of the runtime begins in a line of its stdout, if one does.
+fn runtime_message_start(line: &str) -> Option<usize> {
+    [
+        runtime::EVCXR_EXECUTION_COMPLETE,
+        "EVCXR_BEGIN_CONTENT ",
+        PANIC_NOTIFICATION,
+        evcxr_input::GET_CMD,
+        evcxr_internal_runtime::USER_ERROR_OCCURRED,
+        evcxr_internal_runtime::VARIABLE_CHANGED_TYPE,
+    ]
+    .iter()
+    .filter_map(|message| line.find(message))
+    .min()
+}
+
 // Outputs from an EvalContext. This is a separate struct since users may want
 // destructure this and pass its components to separate threads.
 pub struct EvalContextOutputs {
@@ -1198,7 +1214,15 @@ impl EvalContext {
         static MIME_OUTPUT: Lazy<Regex> =
             Lazy::new(|| Regex::new("EVCXR_BEGIN_CONTENT ([^ ]+)").unwrap());
         loop {
-            let line = self.child_process.recv_line()?;
+            let mut line = self.child_process.recv_line()?;
+            // fireside: text that the cell printed without a final newline
+            // (`print!`) shares the line of the runtime's next message, which
+            // then went unseen: the completion line, and the cell waited
+            // forever (FIRESIDE.md, change 12).
+            if let Some(at) = runtime_message_start(&line).filter(|&at| at > 0) {
+                let _ = self.stdout_sender.send(line[..at].to_owned());
+                line.drain(..at);
+            }
             if line == runtime::EVCXR_EXECUTION_COMPLETE {
                 break;
             }
@@ -2218,6 +2242,10 @@ impl ContextState {
         if needs_variable_store {
             code = code.add_all(self.store_variable_statements(VariableMoveState::Available));
         }
+        // fireside: text the cell printed without a final newline leaves the
+        // cells' standard library (another copy than the runtime's, with its
+        // own stdout buffer) now, not with some later cell's output (change 12).
+        code = code.generated("{ use std::io::Write as _; let _ = std::io::stdout().flush(); }");
         code = code.generated("evcxr_variable_store");
         code.generated("}")
     }
@@ -2741,5 +2769,25 @@ mod tests {
                 "#![feature(some_other_feature)]".to_owned(),
             ]
         );
+    }
+}
+
+// fireside: tests of change 12.
+#[cfg(test)]
+mod runtime_message_tests {
+    use super::runtime_message_start;
+
+    #[test]
+    fn a_message_after_printed_text_is_found() {
+        assert_eq!(runtime_message_start("EVCXR_EXECUTION_COMPLETE"), Some(0));
+        assert_eq!(
+            runtime_message_start("no newlineEVCXR_EXECUTION_COMPLETE"),
+            Some(10)
+        );
+        assert_eq!(
+            runtime_message_start("abcEVCXR_BEGIN_CONTENT text/plain"),
+            Some(3)
+        );
+        assert_eq!(runtime_message_start("just text"), None);
     }
 }
