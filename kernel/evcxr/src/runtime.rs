@@ -31,6 +31,32 @@ pub fn runtime_hook() {
     }
 }
 
+// fireside: the whole function (FIRESIDE.md, change 13).
+/// Ends this process once its parent, the kernel, is gone. The kernel can be
+/// killed (by signal, when a frontend gives up waiting on it) while a cell
+/// runs; this process then notices no closed stdin until the cell ends, and
+/// a training loop would go on alone, holding memory and a core.
+fn exit_when_orphaned() {
+    #[cfg(unix)]
+    {
+        // SAFETY: getppid(2) cannot fail.
+        let parent = unsafe { libc::getppid() };
+        std::thread::Builder::new()
+            .name("evcxr-parent-watch".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    if unsafe { libc::getppid() } != parent {
+                        // Not exit(): no destructors or atexit handlers while
+                        // the cell's threads still run.
+                        unsafe { libc::_exit(98) };
+                    }
+                }
+            })
+            .ok();
+    }
+}
+
 struct Runtime {
     shared_objects: Vec<libloading::Library>,
     variable_store_ptr: *mut std::os::raw::c_void,
@@ -52,6 +78,15 @@ impl Runtime {
         use std::io::BufRead;
 
         self.install_crash_handlers();
+        // fireside: ends with the kernel, and leaves SIGINT to it, which
+        // turns it into an interrupt that keeps the variables (FIRESIDE.md,
+        // change 13).
+        exit_when_orphaned();
+        #[cfg(unix)]
+        // SAFETY: signal(2) with SIG_IGN installs no handler code.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+        }
 
         let stdin = std::io::stdin();
         for line in stdin.lock().lines() {
