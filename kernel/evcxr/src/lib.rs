@@ -5,9 +5,8 @@
 // or https://opensource.org/licenses/MIT>, at your option. This file may not be
 // copied, modified, or distributed except according to those terms.
 
-#[cfg(all(unix, not(target_os = "freebsd")))]
-#[macro_use]
-extern crate sig;
+// fireside: `sig`'s macros installed the runtime's crash handlers, which are
+// gone (FIRESIDE.md, change 14).
 
 #[macro_use]
 mod errors;

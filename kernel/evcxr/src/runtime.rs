@@ -122,30 +122,12 @@ impl Runtime {
         Ok(())
     }
 
-    #[cfg(all(unix, not(target_os = "freebsd")))]
-    pub fn install_crash_handlers(&self) {
-        use backtrace::Backtrace;
-        use sig::ffi::Sig;
-        extern "C" fn segfault_handler(signal: i32) {
-            eprintln!(
-                "{}",
-                match signal {
-                    Sig::SEGV => "Segmentation fault.",
-                    Sig::ILL => "Illegal instruction.",
-                    Sig::BUS => "Bus error.",
-                    _ => "Unexpected signal.",
-                }
-            );
-            eprintln!("{:?}", Backtrace::new());
-            std::process::abort();
-        }
-
-        signal!(Sig::SEGV, segfault_handler);
-        signal!(Sig::ILL, segfault_handler);
-        signal!(Sig::BUS, segfault_handler);
-    }
-
-    #[cfg(not(all(unix, not(target_os = "freebsd"))))]
+    // fireside: no handlers (FIRESIDE.md, change 14). Upstream's handler for
+    // SIGSEGV, SIGILL and SIGBUS replaced the one with which std reports a
+    // stack overflow, so an overflow was reported as a segmentation fault;
+    // and it printed and allocated inside a signal handler, which may
+    // deadlock. Without it the process ends by its signal, which the kernel
+    // names.
     pub fn install_crash_handlers(&self) {}
 }
 
