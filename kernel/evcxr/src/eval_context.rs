@@ -1237,6 +1237,8 @@ impl EvalContext {
                         is_password,
                     }))?;
             } else if line == evcxr_internal_runtime::USER_ERROR_OCCURRED {
+                // fireside: the caller learns of it (change 15).
+                output.user_error = true;
                 // A question mark operator in user code triggered an early
                 // return. Any newly defined variables won't have been stored.
                 state
@@ -1609,6 +1611,9 @@ pub struct EvalOutputs {
     pub content_by_mime_type: HashMap<String, String>,
     pub timing: Option<Duration>,
     pub phases: Vec<PhaseDetails>,
+    /// fireside: a `?` at the top level of the cell returned an error (its
+    /// text went to stderr). Upstream told the caller nothing (change 15).
+    pub user_error: bool,
 }
 
 impl EvalOutputs {
@@ -1617,6 +1622,8 @@ impl EvalOutputs {
             content_by_mime_type: HashMap::new(),
             timing: None,
             phases: Vec::new(),
+            // fireside: no `?` error yet (FIRESIDE.md, change 15).
+            user_error: false,
         }
     }
 
@@ -1649,6 +1656,8 @@ impl EvalOutputs {
             (t1, t2) => t1.or(t2),
         };
         self.phases.append(&mut other.phases);
+        // fireside: a `?` error in either (FIRESIDE.md, change 15).
+        self.user_error |= other.user_error;
     }
 }
 
