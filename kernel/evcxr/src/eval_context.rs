@@ -1230,7 +1230,12 @@ impl EvalContext {
                 got_panic = true;
             } else if line.starts_with(evcxr_input::GET_CMD) {
                 let is_password = line.starts_with(evcxr_input::GET_CMD_PASSWORD);
-                let prompt = line.split(':').nth(1).unwrap_or_default().to_owned();
+                // fireside: split once, so that a prompt keeps its own ':' (change 16).
+                let prompt = line
+                    .split_once(':')
+                    .map(|(_, prompt)| prompt)
+                    .unwrap_or_default()
+                    .to_owned();
                 self.child_process
                     .send(&(callbacks.input_reader)(InputRequest {
                         prompt,
