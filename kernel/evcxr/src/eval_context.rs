@@ -992,8 +992,13 @@ impl EvalContext {
         }
         phases.phase_complete("Final compile");
 
-        let output = self.run_and_capture_output(state, &so_file, callbacks)?;
-        Ok(ExecutionArtifacts { output })
+        let output = self.run_and_capture_output(state, &so_file, callbacks);
+        // fireside: the runtime has loaded the library, and never loads it
+        // again: its file goes, so that a long notebook does not fill the
+        // disk with one per cell (change 17). Its mapping stays valid.
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&so_file.path);
+        Ok(ExecutionArtifacts { output: output? })
     }
 
     pub(crate) fn write_cargo_toml(&self, state: &ContextState) -> Result<()> {
