@@ -591,6 +591,7 @@ impl fmt::Display for Error {
             Error::Message(message) | Error::SubprocessTerminated(message) => {
                 write!(f, "{message}")?
             }
+            // fireside: the dependency guard's error (FIRESIDE.md, change 8).
             Error::DependencyRebuild { crate_name } => write!(
                 f,
                 "cargo began compiling the dependency `{crate_name}`, which should have been prebuilt"

@@ -22,6 +22,7 @@ use crate::item;
 use crate::module::Module;
 use crate::module::SoFile;
 use crate::runtime;
+// fireside: rust-analyzer on its own thread (FIRESIDE.md, change 1).
 use crate::rust_analyzer::AnalysisThread;
 use crate::rust_analyzer::Completions;
 use crate::rust_analyzer::TypeName;
@@ -58,6 +59,7 @@ pub struct EvalContext {
     module: Module,
     committed_state: ContextState,
     stdout_sender: crossbeam_channel::Sender<String>,
+    // fireside: rust-analyzer on its own thread (FIRESIDE.md, change 1).
     analyzer: AnalysisThread,
     /// fireside: types that rust-analyzer inferred in the background, for
     /// variables stored before their types were known.
@@ -163,6 +165,7 @@ impl Config {
             subprocess_path,
             codegen_backend: None,
             build_envs: Default::default(),
+            // fireside: nothing pinned (FIRESIDE.md, change 9).
             pinned_build_env: Default::default(),
         })
     }
@@ -467,6 +470,7 @@ impl EvalContext {
         let tmpdir_var = parsed_config.get_tmp_dir()?;
         let tmpdir_path = tmpdir_var.get_path()?;
         let opt_tmpdir = tmpdir_var.get_opt_tmpdir();
+        // fireside: rust-analyzer on its own thread (FIRESIDE.md, change 1).
         let analyzer = AnalysisThread::spawn(&tmpdir_path)?;
         let module = Module::new()?;
         let mut initial_config =
@@ -485,8 +489,10 @@ impl EvalContext {
             child_process,
             stdout_sender,
             analyzer,
+            // fireside: types named in the background (FIRESIDE.md, change 2).
             inferred_types: crossbeam_channel::unbounded(),
             analyse_types_now: false,
+            // fireside: no time limit (FIRESIDE.md, change 7).
             analysis_time_limit: None,
             initial_config,
         };
@@ -565,7 +571,9 @@ impl EvalContext {
         }
         let mut phases = PhaseDetailsBuilder::new();
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
+        // fireside: the variables the cell mentions (FIRESIDE.md, change 3).
         state.variables_in_use = variables_used(&code_info.nodes);
+        // fireside: name their types before loading them (FIRESIDE.md, changes 2 and 6).
         self.resolve_variable_types(&mut state, TypeNaming::CompilerThenAnalyzer)?;
 
         let mut state_before = state.clone();
@@ -641,6 +649,7 @@ impl EvalContext {
         nodes: &[SyntaxNode],
         offset: usize,
     ) -> Result<Completions> {
+        // fireside: the time limit counts from here (FIRESIDE.md, change 7).
         let started = Instant::now();
         // Wrapping the final expression in order to display it might interfere
         // with completions on that final expression.
@@ -652,6 +661,7 @@ impl EvalContext {
         // but those errors don't effect the analysis needed for completions.
         state.config.expand_use_statements = false;
         let user_code = state.apply(user_code, nodes)?;
+        // fireside: types named by the compiler only (FIRESIDE.md, change 7).
         state.variables_in_use = variables_used(nodes);
         self.resolve_variable_types(&mut state, TypeNaming::CompilerOnly)?;
         let code = state.analysis_code(user_code);
@@ -699,11 +709,14 @@ impl EvalContext {
         };
         let (user_code, code_info) = CodeBlock::from_original_user_code(&modified_code);
         let user_code = state.apply(user_code, &code_info.nodes)?;
+        // fireside: types named by the compiler only (FIRESIDE.md, change 7).
         state.variables_in_use = variables_used(&code_info.nodes);
         self.resolve_variable_types(state, TypeNaming::CompilerOnly)?;
         let pad_code = state.analysis_code(user_code);
         let wrapped_offset = pad_code.user_offset_to_output_offset(hover_offset)? as u32;
         let text_range = TextRange::new(wrapped_offset.into(), wrapped_offset.into());
+        // fireside: on the analysis thread (change 1), within the kernel's time limit
+        // (FIRESIDE.md, change 7).
         let source = pad_code.code_string();
         let (hover_text, hover_markdown) =
             self.analyzer
@@ -856,6 +869,7 @@ impl EvalContext {
     ) -> Result<EvalOutputs, Error> {
         self.write_cargo_toml(state)?;
         let analysis_code = state.analysis_code(user_code.clone());
+        // fireside: how the cell's new variables get their types (FIRESIDE.md, change 2).
         let typing = match variable_typing(&code_info.nodes, self.analyse_types_now) {
             VariableTyping::NoneNeeded => Ok(()),
             VariableTyping::Deferred => {
@@ -1120,6 +1134,7 @@ impl EvalContext {
         state: &mut ContextState,
         code: CodeBlock,
     ) -> Result<(), Error> {
+        // fireside: on the analysis thread (FIRESIDE.md, change 1).
         let source = code.code_string();
         let variables = self.analyzer.call(move |analyzer| {
             analyzer.set_source(source)?;
@@ -1156,6 +1171,7 @@ impl EvalContext {
             // For now, we need to look for and escape any reserved words. This should probably in
             // theory be done in rust analyzer in a less hacky way.
             let type_name = replace_reserved_words_in_type(&type_name);
+            // fireside: a type named here is known (FIRESIDE.md, change 2).
             let variable = state
                 .variable_states
                 .entry(variable_name)
@@ -1164,8 +1180,10 @@ impl EvalContext {
                     is_mut: is_mutable,
                     move_state: VariableMoveState::New,
                     definition_span: None,
+                    // fireside: not written by the user, nor deferred (FIRESIDE.md, change 2).
                     type_is_explicit: false,
                     unresolved: None,
+                    // fireside: not named by rustc (FIRESIDE.md, change 6).
                     named_by_compiler: None,
                 });
             variable.type_name = type_name;
@@ -1433,6 +1451,7 @@ struct InferredTypes {
     types: HashMap<String, VariableInfo>,
 }
 
+/// fireside: what `variable_typing` decides (FIRESIDE.md, change 2).
 enum VariableTyping {
     /// The cell defines no variable.
     NoneNeeded,
@@ -1613,6 +1632,7 @@ impl EvalOutputs {
             content_by_mime_type: HashMap::new(),
             timing: None,
             phases: Vec::new(),
+            // fireside: no `?` error yet (FIRESIDE.md, change 15).
             user_error: false,
         }
     }
@@ -1646,6 +1666,7 @@ impl EvalOutputs {
             (t1, t2) => t1.or(t2),
         };
         self.phases.append(&mut other.phases);
+        // fireside: a `?` error in either (FIRESIDE.md, change 15).
         self.user_error |= other.user_error;
     }
 }
@@ -1734,6 +1755,7 @@ impl ContextState {
             extern_crate_stmts: HashMap::new(),
             variable_states: HashMap::new(),
             stored_variable_states: HashMap::new(),
+            // fireside: none until a cell is compiled (FIRESIDE.md, change 3).
             variables_in_use: HashSet::new(),
             attributes: HashMap::new(),
             async_mode: false,
@@ -2020,7 +2042,6 @@ impl ContextState {
         }
     }
 
-    /// Returns code suitable for analysis purposes. Doesn't attempt to preserve runtime behaviour.
     /// fireside: records types inferred for variables defined by
     /// `inferred.source`, by rustc's diagnostics or by rust-analyzer.
     fn apply_inferred_types(&mut self, inferred: &InferredTypes, by_compiler: bool) {
@@ -2046,6 +2067,7 @@ impl ContextState {
         }
     }
 
+    /// Returns code suitable for analysis purposes. Doesn't attempt to preserve runtime behaviour.
     fn analysis_code(&self, user_code: CodeBlock) -> CodeBlock {
         let mut code = CodeBlock::new()
             .generated("#![allow(unused_imports, unused_mut, dead_code)]")
@@ -2276,6 +2298,7 @@ impl ContextState {
 
     fn check_variable_statements(&self) -> CodeBlock {
         let mut statements = CodeBlock::new().generated("{let mut vars_ok = true;");
+        // fireside: only the variables the cell uses (FIRESIDE.md, change 3).
         for (var_name, var_state) in self.stored_variables_in_use() {
             statements = statements.generated(format!(
                 "vars_ok &= evcxr_variable_store.check_variable::<{}>(stringify!({var_name}));",
@@ -2288,6 +2311,7 @@ impl ContextState {
     // Returns code to load values from the variable store back into their variables.
     fn load_variable_statements(&self) -> CodeBlock {
         let mut statements = CodeBlock::new();
+        // fireside: only the variables the cell uses (FIRESIDE.md, change 3).
         for (var_name, var_state) in self.stored_variables_in_use() {
             let mutability = if var_state.is_mut { "mut " } else { "" };
             statements.load_variable(format!(
@@ -2553,6 +2577,7 @@ impl ContextState {
         // type, we'll use that for all variables in that assignment (probably
         // only correct if it's a single variable). This gives the user a way to
         // force the type if rustc is giving us a bad suggestion.
+        // fireside: and whether the user wrote the type (FIRESIDE.md, change 2).
         let (type_name, type_is_explicit) = match opt_ty {
             Some(ty) if type_is_fully_specified(&ty) => {
                 (format!("{}", AstNode::syntax(&ty).text()), true)
@@ -2568,8 +2593,11 @@ impl ContextState {
                     // All new locals will initially be defined only inside our catch_unwind
                     // block.
                     move_state: VariableMoveState::New,
+                    // fireside: whether the type was written, and not deferred yet
+                    // (FIRESIDE.md, change 2).
                     type_is_explicit,
                     unresolved: None,
+                    // fireside: not named by rustc (FIRESIDE.md, change 6).
                     named_by_compiler: None,
                     definition_span: segment.sequence.map(|segment_index| {
                         let range = name.syntax().text_range() - let_stmt_range.start();

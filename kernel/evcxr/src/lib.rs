@@ -39,6 +39,7 @@ pub use crate::eval_context::EvalOutputs;
 pub use crate::module::cancel_build;
 pub use crate::module::code_running;
 pub use crate::runtime::runtime_hook;
+// fireside: completions and inspection past their time limit (FIRESIDE.md, change 7).
 pub use rust_analyzer::AnalysisNotReady;
 pub use rust_analyzer::Completions;
 

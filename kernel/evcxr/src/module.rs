@@ -218,9 +218,12 @@ impl Module {
         Ok(Module {
             build_num: 0,
             last_allow_static: None,
+            // fireside: no rustc command recorded yet (FIRESIDE.md, change 4).
             direct: None,
+            // fireside: no dependency guard (FIRESIDE.md, change 8).
             dependency_guard: None,
             compiled_dependencies: Vec::new(),
+            // fireside: no build yet (FIRESIDE.md, change 10).
             build_artifacts: Vec::new(),
         })
     }
@@ -301,6 +304,7 @@ impl Module {
             let _ = fs::remove_file(&command_file);
             command.env(RUSTC_COMMAND_ENV, &command_file);
 
+            // fireside: the dependency guard (FIRESIDE.md, change 8).
             let cargo_output = run_cargo(
                 command,
                 code_block,
@@ -311,6 +315,7 @@ impl Module {
                 let output = String::from_utf8_lossy(&cargo_output.stderr);
                 eprintln!("{output}");
             }
+            // fireside: the files of this build (FIRESIDE.md, change 10).
             self.build_artifacts = build_artifacts(&cargo_output.stdout);
 
             let so_file = match fs::read_to_string(&so_path_file) {
@@ -902,6 +907,7 @@ fn run_rustc(recorded: &RecordedCommand, code_block: &CodeBlock) -> Result<PathB
 fn run_cargo(
     mut command: std::process::Command,
     code_block: &CodeBlock,
+    // fireside: the dependency guard (FIRESIDE.md, change 8).
     dependency_guard: Option<&[String]>,
     compiled_dependencies: &mut Vec<String>,
 ) -> Result<std::process::Output, Error> {
@@ -917,6 +923,7 @@ fn run_cargo(
         Ok(out) => out,
         Err(err) => bail!("Error running 'cargo rustc': {}", err),
     };
+    // fireside: what cancel_build stops (FIRESIDE.md, change 11).
     let running = running_build::RunningBuild::started(&child);
 
     // Collect stdout in a parallel thread
@@ -947,6 +954,7 @@ fn run_cargo(
     }
 
     let status = child.wait()?;
+    // fireside: the build is over, nothing for cancel_build to stop (FIRESIDE.md, change 11).
     drop(running);
     let all_output = output_thread.join().expect("Panic in child thread")?;
 
@@ -1039,6 +1047,7 @@ pub(crate) struct SoFile {
     pub(crate) path: PathBuf,
 }
 
+// fireside: tests of the type probe (FIRESIDE.md, change 6).
 #[cfg(test)]
 mod type_probe_tests {
     use super::*;
@@ -1146,6 +1155,7 @@ mod type_probe_tests {
     }
 }
 
+// fireside: tests of the build's files (FIRESIDE.md, change 10).
 #[cfg(test)]
 mod build_artifact_tests {
     use super::build_artifacts;
@@ -1172,6 +1182,7 @@ not json
     }
 }
 
+// fireside: tests of the dependency guard (FIRESIDE.md, change 8).
 #[cfg(test)]
 mod dependency_guard_tests {
     use super::compiling_package;

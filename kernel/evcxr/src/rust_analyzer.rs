@@ -41,6 +41,7 @@ use ra_ide::RangeInfo;
 use std::collections::HashMap;
 use std::convert::TryFrom;
 use std::path::Path;
+// fireside: for AnalysisThread::call_within (FIRESIDE.md, change 7).
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
@@ -219,6 +220,7 @@ impl RustAnalyzer {
     }
 
     fn load_cargo_toml(&mut self, change: &mut ra_hir::ChangeWithProcMacros) -> Result<()> {
+        // fireside: timed for the log line below (FIRESIDE.md, change 1).
         let started = std::time::Instant::now();
         let manifest = ProjectManifest::from_manifest_file(self.cargo_toml_filename())?;
         let sysroot = if self.with_sysroot {
@@ -231,6 +233,7 @@ impl RustAnalyzer {
             ..CargoConfig::default()
         };
         let workspace = ProjectWorkspace::load(manifest, &config, &|_| {})?;
+        // fireside: for the log line below (FIRESIDE.md, change 1).
         let metadata_loaded = started.elapsed();
         let load = workspace
             .to_roots()
@@ -731,6 +734,7 @@ impl AnalysisThread {
             .map_err(|_| anyhow!("code analysis failed on this code (rust-analyzer panicked)"))?
     }
 
+    // fireside: completions and inspection within a time limit (FIRESIDE.md, change 7).
     /// Like `call`, but waits at most `limit` (no limit: `None`). A job
     /// that is over its limit still runs, and warms the analysis up; while
     /// one is pending, a new timed job is not queued behind it, so requests
