@@ -114,7 +114,8 @@ impl CommandContext {
 
     /// fireside: the files cargo's last build of the cell crate reported for
     /// all its units, fresh or compiled (libraries, build scripts and their
-    /// output directories). Empty when the last cell did not run cargo.
+    /// output directories), taken: empty once taken until cargo builds the
+    /// cell crate again (a cell built by rustc directly does not clear it).
     pub fn take_build_artifacts(&mut self) -> Vec<std::path::PathBuf> {
         std::mem::take(&mut self.eval_context.module_mut().build_artifacts)
     }
