@@ -27,6 +27,35 @@ def test_print_without_a_newline_before_a_display_keeps_both(fresh_kernel):
     assert len(displays) == 1 and "the table" in displays[0]["content"]["data"]["text/markdown"]
 
 
+def test_a_background_threads_output_goes_to_the_cell_that_started_it(fresh_kernel):
+    # It waited in the runtime's pipe (stdout) and came out as the next
+    # cell's output. Now it goes to the last cell, as in ipykernel.
+    _, kc = fresh_kernel
+    started = run(kc, """
+std::thread::spawn(|| {
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    println!("late to stdout");
+    eprintln!("late to stderr");
+});
+""", timeout=60)
+    assert started.status == "ok", started
+    late = []
+    deadline = time.monotonic() + 20
+    while len(late) < 2 and time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except Exception:
+            continue
+        if msg["msg_type"] == "stream" and "late to" in msg["content"]["text"]:
+            late.append(msg)
+    assert {m["content"]["name"] for m in late} == {"stdout", "stderr"}, late
+    started_id = started.reply["parent_header"]["msg_id"]
+    assert all(m["parent_header"]["msg_id"] == started_id for m in late)
+
+    after = run(kc, 'println!("next cell")')
+    assert after.stdout == "next cell\n" and "late" not in after.stderr, after
+
+
 # rustc evaluates the constant while it compiles the cell: about 45 s here.
 SLOW_TO_COMPILE = """
 #[allow(long_running_const_eval)]

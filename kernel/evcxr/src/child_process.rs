@@ -18,7 +18,10 @@ pub(crate) struct ChildProcess {
     /// Whether cleanup of `process_handle` is the responsibility of another
     /// instance.
     process_disowned: bool,
-    stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    // fireside: the runtime's stdout is read by a thread, which routes each
+    // line (FIRESIDE.md, change 18).
+    stdout: crossbeam_channel::Receiver<std::io::Result<String>>,
+    stdout_router: Arc<Mutex<StdoutRouter>>,
     // Only none while in drop.
     stdin: Option<std::process::ChildStdin>,
     command: Arc<Mutex<process::Command>>,
@@ -29,6 +32,8 @@ impl ChildProcess {
     pub(crate) fn new(
         mut command: std::process::Command,
         stderr_sender: crossbeam_channel::Sender<String>,
+        // fireside: where stdout goes while no cell runs (change 18).
+        stdout_sender: crossbeam_channel::Sender<String>,
     ) -> Result<ChildProcess, Error> {
         // Avoid a fork bomb. We could call runtime_hook here but then all the work that we did up
         // to this point would be wasted. Also, it's possible that we could already have started
@@ -50,6 +55,7 @@ impl ChildProcess {
             Arc::new(Mutex::new(command)),
             None,
             Arc::new(Mutex::new(stderr_sender)),
+            stdout_sender,
         )
     }
 
@@ -57,6 +63,7 @@ impl ChildProcess {
         command: Arc<Mutex<std::process::Command>>,
         process_handle: Option<Arc<Mutex<std::process::Child>>>,
         stderr_sender: Arc<Mutex<crossbeam_channel::Sender<String>>>,
+        stdout_sender: crossbeam_channel::Sender<String>,
     ) -> Result<ChildProcess, Error> {
         let process = command.lock().unwrap().spawn();
         let mut process = match process {
@@ -68,7 +75,7 @@ impl ChildProcess {
         // Handle stderr by patching it through to a channel in our output struct.
         let mut child_stderr =
             std::io::BufRead::lines(BufReader::new(process.stderr.take().unwrap()));
-        let stdout = std::io::BufRead::lines(BufReader::new(process.stdout.take().unwrap()));
+        let child_stdout = std::io::BufRead::lines(BufReader::new(process.stdout.take().unwrap()));
 
         // If we already have an Arc<Mutex<>> wrapping an old process, then
         // reuse it, putting our new process into it. If we don't, then create a
@@ -95,14 +102,34 @@ impl ChildProcess {
             }
         });
 
+        let (stdout, stdout_router) = StdoutRouter::spawn(child_stdout, stdout_sender);
+
         Ok(ChildProcess {
             process_handle,
             process_disowned: false,
             stdout,
+            stdout_router,
             stdin,
             command,
             stderr_sender,
         })
+    }
+
+    /// fireside: the runtime's stdout is the cell's until `cell_ends`: its
+    /// messages and output are read with `recv_line` (change 18).
+    pub(crate) fn cell_begins(&self) {
+        self.stdout_router.lock().unwrap().cell_runs = true;
+    }
+
+    /// fireside: from now on the runtime's stdout is a background thread's
+    /// output, and goes straight to the caller, as its stderr always does.
+    /// What the cell did not read goes there too (change 18).
+    pub(crate) fn cell_ends(&self) {
+        let mut router = self.stdout_router.lock().unwrap();
+        router.cell_runs = false;
+        while let Ok(Ok(line)) = self.stdout.try_recv() {
+            let _ = router.to_caller.send(line);
+        }
     }
 
     /// Returns a handle to our subprocess. This handle may be used to terminate
@@ -126,10 +153,12 @@ impl ChildProcess {
         // Unlock mutex, since ChildProcess::new_internal will need to lock it
         // again.
         drop(process);
+        let to_caller = self.stdout_router.lock().unwrap().to_caller.clone();
         ChildProcess::new_internal(
             Arc::clone(&self.command),
             Some(self.process_handle.clone()),
             Arc::clone(&self.stderr_sender),
+            to_caller,
         )
     }
 
@@ -142,10 +171,10 @@ impl ChildProcess {
     }
 
     pub(crate) fn recv_line(&mut self) -> Result<String, Error> {
-        Ok(self
-            .stdout
-            .next()
-            .ok_or_else(|| self.get_termination_error())??)
+        match self.stdout.recv() {
+            Ok(line) => Ok(line?),
+            Err(_) => Err(self.get_termination_error()),
+        }
     }
 
     fn get_termination_error(&mut self) -> Error {
@@ -154,7 +183,7 @@ impl ChildProcess {
         // just wait until we can aquire it, then drop it straight away.
         std::mem::drop(self.stderr_sender.lock().unwrap());
         let mut content = String::new();
-        while let Some(Ok(line)) = self.stdout.next() {
+        while let Ok(Ok(line)) = self.stdout.recv() {
             content.push_str(&line);
             content.push('\n');
         }
@@ -177,6 +206,58 @@ impl ChildProcess {
             }
             Err(wait_error) => format!("Subprocess didn't start: {wait_error}"),
         })
+    }
+}
+
+/// fireside: routes the runtime's stdout lines (FIRESIDE.md, change 18).
+/// While a cell runs they are its output and the runtime's messages, read
+/// in order by `ChildProcess::recv_line`. Otherwise they come from a thread
+/// that a cell left running: upstream left them in the pipe, and the next
+/// cell showed them as its own output.
+struct StdoutRouter {
+    cell_runs: bool,
+    /// Dropped when the pipe ends, which `recv_line` sees as the end.
+    to_cell: Option<crossbeam_channel::Sender<std::io::Result<String>>>,
+    to_caller: crossbeam_channel::Sender<String>,
+}
+
+impl StdoutRouter {
+    fn spawn(
+        mut lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+        to_caller: crossbeam_channel::Sender<String>,
+    ) -> (
+        crossbeam_channel::Receiver<std::io::Result<String>>,
+        Arc<Mutex<StdoutRouter>>,
+    ) {
+        let (to_cell, from_runtime) = crossbeam_channel::unbounded();
+        let router = Arc::new(Mutex::new(StdoutRouter {
+            cell_runs: false,
+            to_cell: Some(to_cell),
+            to_caller,
+        }));
+        std::thread::spawn({
+            let router = Arc::clone(&router);
+            move || {
+                for line in lines.by_ref() {
+                    let router = router.lock().unwrap();
+                    match (line, &router.to_cell) {
+                        (Ok(line), _) if !router.cell_runs => {
+                            let _ = router.to_caller.send(line);
+                        }
+                        (Ok(line), Some(to_cell)) => {
+                            let _ = to_cell.send(Ok(line));
+                        }
+                        (Err(error), Some(to_cell)) => {
+                            let _ = to_cell.send(Err(error));
+                            break;
+                        }
+                        (_, None) => break,
+                    }
+                }
+                router.lock().unwrap().to_cell = None;
+            }
+        });
+        (from_runtime, router)
     }
 }
 

@@ -480,7 +480,8 @@ impl EvalContext {
 
         let (stdout_sender, stdout_receiver) = crossbeam_channel::unbounded();
         let (stderr_sender, stderr_receiver) = crossbeam_channel::unbounded();
-        let child_process = ChildProcess::new(subprocess_command, stderr_sender)?;
+        let child_process =
+            ChildProcess::new(subprocess_command, stderr_sender, stdout_sender.clone())?;
         let initial_state = ContextState::new(initial_config.clone());
         let mut context = EvalContext {
             _tmpdir: opt_tmpdir,
@@ -1206,6 +1207,8 @@ impl EvalContext {
         // fireside: the runtime runs the cell's code until its completion
         // line (FIRESIDE.md, change 11).
         let _running = crate::module::RunningCode::started();
+        // fireside: the runtime's stdout is this cell's until it completes (change 18).
+        self.child_process.cell_begins();
         self.child_process.send(&format!(
             "LOAD_AND_RUN {} {}",
             so_file.path.to_string_lossy(),
@@ -1229,6 +1232,8 @@ impl EvalContext {
                 line.drain(..at);
             }
             if line == runtime::EVCXR_EXECUTION_COMPLETE {
+                // fireside: later lines are a background thread's (change 18).
+                self.child_process.cell_ends();
                 break;
             }
             if line == PANIC_NOTIFICATION {
