@@ -24,6 +24,7 @@ pub use fireside_datasets;
 
 pub mod activations;
 pub mod augment;
+pub mod callbacks;
 pub mod data;
 pub mod device;
 pub mod display;

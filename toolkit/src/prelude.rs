@@ -15,6 +15,7 @@ pub use crate::activations::{
     Activation, relu, relu_derivative, sigmoid, sigmoid_derivative, softmax, tanh, tanh_derivative,
 };
 pub use crate::augment::ImageDataGenerator;
+pub use crate::callbacks::{self, Callback, EarlyStopping};
 pub use crate::data;
 pub use crate::device::device;
 pub use crate::display::{

@@ -2,7 +2,8 @@
 //! training loop: forward, loss, `backward`, optimizer step.
 //!
 //! While `fit` runs, the notebook shows a progress bar and the loss and
-//! accuracy curves, updated in place; the Interrupt button stops it at the
+//! accuracy curves, updated in place (two [callbacks](crate::callbacks),
+//! which `Fit::callback` adds to); the Interrupt button stops it at the
 //! next batch and the model keeps the weights it has learned so far.
 //!
 //! ```no_run
@@ -18,7 +19,8 @@
 //! let result = model.evaluate(x, y);
 //! ```
 
-use crate::display::{DisplayHandle, MimeBundle, ProgressBar, Rich, display, escape};
+use crate::callbacks::{BatchLogs, Callback, Flow, LiveCurves, ProgbarLogger};
+use crate::display::{MimeBundle, Rich, escape};
 use crate::layers::Batch;
 use crate::losses::{self, Loss};
 use crate::metrics;
@@ -30,6 +32,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Int, Tensor};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// What to measure besides the loss (Keras's `metrics=['accuracy']`).
@@ -181,6 +184,19 @@ pub struct Fit {
     pub validation_steps: Option<usize>,
     /// Show the progress bar and live curves (default true).
     pub live: bool,
+    /// Callbacks besides the progress bar and live curves (Keras's `callbacks=[...]`).
+    pub callbacks: Callbacks,
+}
+
+/// The callbacks of a [`Fit`]. A clone of the options shares them, as
+/// Keras's callback objects are shared between the `fit` calls they are given to.
+#[derive(Clone, Default)]
+pub struct Callbacks(Vec<Arc<Mutex<dyn Callback>>>);
+
+impl std::fmt::Debug for Callbacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} callback(s)", self.0.len())
+    }
 }
 
 impl Fit {
@@ -203,6 +219,7 @@ impl Fit {
             steps_per_epoch: None,
             validation_steps: None,
             live: true,
+            callbacks: Callbacks::default(),
         }
     }
 
@@ -303,6 +320,21 @@ impl Fit {
         self.live = false;
         self
     }
+
+    /// Adds a [callback](crate::callbacks) (Keras's `callbacks=[...]`), such
+    /// as [`EarlyStopping`](crate::callbacks::EarlyStopping).
+    ///
+    /// ```
+    /// use fireside::prelude::*;
+    /// use fireside::callbacks::EarlyStopping;
+    /// // Keras: model.fit(x, y, epochs=100, validation_split=0.2, callbacks=[EarlyStopping(patience=3)])
+    /// let options = Fit::epochs(100).validation_split(0.2).callback(EarlyStopping::new().patience(3));
+    /// assert_eq!(format!("{:?}", options.callbacks), "1 callback(s)");
+    /// ```
+    pub fn callback(mut self, callback: impl Callback + 'static) -> Self {
+        self.callbacks.0.push(Arc::new(Mutex::new(callback)));
+        self
+    }
 }
 
 /// Loss and metrics of one epoch: an entry of [`History::epochs`].
@@ -348,6 +380,8 @@ pub struct History {
     pub epochs: Vec<EpochStats>,
     /// Training stopped early because the user interrupted the kernel.
     pub interrupted: bool,
+    /// Training stopped early because a callback said so (`EarlyStopping`).
+    pub stopped_early: bool,
 }
 
 impl History {
@@ -358,7 +392,7 @@ impl History {
     /// # use fireside::training::EpochStats;
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
-    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
     /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
     /// assert_eq!(history.loss(), vec![0.75, 0.5]);
     /// ```
@@ -373,7 +407,7 @@ impl History {
     /// # use fireside::training::EpochStats;
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
-    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
     /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
     /// assert_eq!(history.accuracy(), vec![0.9, 0.9]);
     /// ```
@@ -388,7 +422,7 @@ impl History {
     /// # use fireside::training::EpochStats;
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
-    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
     /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
     /// assert_eq!(history.val_loss(), vec![1.0, 0.75]);
     /// ```
@@ -403,7 +437,7 @@ impl History {
     /// # use fireside::training::EpochStats;
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
-    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
     /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
     /// assert_eq!(history.val_accuracy(), vec![0.75, 0.75]);
     /// ```
@@ -418,7 +452,7 @@ impl History {
     /// # use fireside::training::EpochStats;
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
-    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
     /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
     /// assert_eq!(history.last().unwrap().loss, 0.5);
     /// ```
@@ -433,7 +467,7 @@ impl History {
     /// # use fireside::training::EpochStats;
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
-    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
     /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
     /// let plot = history.loss_plot();   // leave it last in a cell, or call .show()
     /// assert!(plot.to_svg().contains("validation"));
@@ -454,7 +488,7 @@ impl History {
     /// # use fireside::training::EpochStats;
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
-    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false };
+    /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
     /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
     /// let plot = history.accuracy_plot().y_range(0.0, 1.0);
     /// assert!(plot.to_svg().contains("accuracy"));
@@ -793,7 +827,8 @@ impl Model {
     }
 
     /// The epochs of `fit` and `fit_generator`: `steps` batches from `train`
-    /// each, with progress bar, validation, live curves and interrupt.
+    /// each, with validation, interrupt and the callbacks (the progress bar
+    /// and live curves first, unless `quiet`).
     fn run_epochs(
         &mut self,
         train: &mut dyn BatchSource,
@@ -803,15 +838,25 @@ impl Model {
     ) -> History {
         let track_accuracy = self.metrics.contains(&Metric::Accuracy);
         let mut history = History::default();
-        let mut curves: Option<DisplayHandle> = None;
+        let mut callbacks: Vec<Arc<Mutex<dyn Callback>>> = Vec::new();
+        if options.live {
+            callbacks.push(Arc::new(Mutex::new(ProgbarLogger::default())));
+            callbacks.push(Arc::new(Mutex::new(LiveCurves::default())));
+        }
+        callbacks.extend(options.callbacks.0.iter().cloned());
+        // A callback that panicked in an earlier fit is still usable.
+        let each = |call: &mut dyn FnMut(&mut dyn Callback)| {
+            for callback in &callbacks {
+                call(&mut *callback.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            }
+        };
+        each(&mut |callback| callback.on_train_begin(options.epochs, steps));
 
         'epochs: for epoch in 0..options.epochs {
             let started = Instant::now();
-            let mut bar = options.live.then(|| {
-                ProgressBar::new(steps).with_label(format!("epoch {}/{}", epoch + 1, options.epochs))
-            });
+            each(&mut |callback| callback.on_epoch_begin(epoch));
             let mut running = Running::default();
-            for _ in 0..steps {
+            for step in 0..steps {
                 if crate::kernel::interrupted() {
                     history.interrupted = true;
                     break 'epochs;
@@ -819,17 +864,10 @@ impl Model {
                 let (xb, yb) = train.next_batch();
                 let examples = xb.len();
                 running.add(examples, self.train_on_batch(xb, yb));
-                if let Some(bar) = bar.as_mut() {
-                    let mut postfix = format!("loss {:.4}", running.loss_sum / running.seen as f64);
-                    if track_accuracy {
-                        postfix.push_str(&format!(" accuracy {:.4}", running.correct / running.seen as f64));
-                    }
-                    bar.set_postfix(postfix);
-                    bar.inc(1);
-                }
-            }
-            if let Some(bar) = bar.as_mut() {
-                bar.finish();
+                let so_far = running.stats();
+                let logs =
+                    BatchLogs { loss: so_far.loss, accuracy: so_far.accuracy.filter(|_| track_accuracy) };
+                each(&mut |callback| callback.on_batch_end(step, &logs));
             }
             let mut stats = running.stats();
             if !track_accuracy {
@@ -848,20 +886,19 @@ impl Model {
             }
             stats.seconds = started.elapsed().as_secs_f32();
             history.epochs.push(stats);
-            if options.live {
-                match &curves {
-                    Some(handle) => handle.update(&history),
-                    None => curves = Some(display(&history)),
+            let mut flow = Flow::Continue;
+            each(&mut |callback| {
+                if callback.on_epoch_end(epoch, &history) == Flow::Stop {
+                    flow = Flow::Stop;
                 }
-            }
+            });
             train.on_epoch_end();
+            if flow == Flow::Stop {
+                history.stopped_early = true;
+                break;
+            }
         }
-        if history.interrupted && options.live {
-            println!(
-                "Interrupted: training stopped after {} complete epoch(s); the model keeps its weights.",
-                history.epochs.len()
-            );
-        }
+        each(&mut |callback| callback.on_train_end(&history));
         history
     }
 

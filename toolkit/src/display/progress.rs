@@ -26,6 +26,7 @@ const REDRAW_EVERY: Duration = Duration::from_millis(100);
 /// }
 /// bar.finish();
 /// ```
+#[derive(Debug)]
 pub struct ProgressBar {
     label: String,
     total: Option<usize>,
