@@ -353,6 +353,8 @@ pub struct SocketOptions {
     // Shared by read preparation and decoder reservation.
     pub(crate) read_buffer_max_size: usize,
     pub(crate) read_buffer_short_reads: usize,
+    // fireside: see `max_message_size` (FIRESIDE.md, change 1).
+    pub(crate) max_message_size: Option<usize>,
 }
 
 impl Default for SocketOptions {
@@ -363,6 +365,7 @@ impl Default for SocketOptions {
             read_buffer_initial_size: 128,
             read_buffer_max_size: 64 * 1024,
             read_buffer_short_reads: 2,
+            max_message_size: None,
         }
     }
 }
@@ -416,6 +419,25 @@ impl SocketOptions {
         self.read_buffer_initial_size = initial_size;
         self.read_buffer_max_size = max_size;
         self.read_buffer_short_reads = short_reads;
+        self
+    }
+
+    /// fireside: the largest message a peer may send, all its frames
+    /// together, as libzmq's `ZMQ_MAXMSGSIZE` (FIRESIDE.md, change 1). A
+    /// peer that declares a larger frame is disconnected before anything is
+    /// reserved for it; without a limit, a frame header alone could make
+    /// the socket reserve any length, and an allocation that fails aborts
+    /// the process. Default: no limit, as upstream.
+    ///
+    /// ```
+    /// use zeromq::{RouterSocket, Socket, SocketOptions};
+    ///
+    /// let mut options = SocketOptions::default();
+    /// options.max_message_size(64 << 20);
+    /// let socket = RouterSocket::with_options(options);
+    /// ```
+    pub fn max_message_size(&mut self, bytes: usize) -> &mut Self {
+        self.max_message_size = Some(bytes);
         self
     }
 

@@ -33,6 +33,10 @@ pub struct ZmqCodec {
     // internal details to higher levels
     buffered_message: Option<ZmqMessage>,
     max_read_chunk_size: usize,
+    // fireside: `SocketOptions::max_message_size`, and the size of the
+    // frames of `buffered_message` so far (FIRESIDE.md, change 1).
+    max_message_size: Option<usize>,
+    buffered_len: usize,
 }
 
 impl ZmqCodec {
@@ -46,6 +50,8 @@ impl ZmqCodec {
             waiting_for: 64, // len of the greeting frame
             buffered_message: None,
             max_read_chunk_size: options.read_buffer_max_size,
+            max_message_size: options.max_message_size,
+            buffered_len: 0,
         }
     }
 
@@ -123,6 +129,14 @@ impl Decoder for ZmqCodec {
                     } else {
                         usize::from(src.get_u8())
                     };
+                    // fireside: refused before anything is reserved for it (change 1).
+                    if let Some(max) = self.max_message_size {
+                        if frame_len > max.saturating_sub(self.buffered_len) {
+                            return Err(CodecError::Decode(
+                                "Message exceeds the socket's maximum message size",
+                            ));
+                        }
+                    }
                     self.state = DecoderState::Frame(frame);
                     self.waiting_for = frame_len;
                 }
@@ -134,6 +148,8 @@ impl Decoder for ZmqCodec {
                         return Ok(Some(Message::Command(ZmqCommand::try_from(data.freeze())?)));
                     }
 
+                    // fireside: counted toward the maximum message size (change 1).
+                    self.buffered_len += data.len();
                     // process incoming message frame
                     match &mut self.buffered_message {
                         Some(v) => v.push_back(data.freeze()),
@@ -141,6 +157,7 @@ impl Decoder for ZmqCodec {
                     }
 
                     if !frame.more {
+                        self.buffered_len = 0;
                         // Quoth the Raven “Nevermore.”
                         return Ok(Some(Message::Message(
                             self.buffered_message
@@ -199,6 +216,56 @@ pub(crate) mod tests {
     mod read_buffer;
 
     use super::*;
+
+    // fireside: tests of change 1.
+    fn limited(max: usize) -> ZmqCodec {
+        let mut options = SocketOptions::default();
+        options.max_message_size(max);
+        let mut codec = ZmqCodec::with_options(&options);
+        codec.waiting_for = 1;
+        codec.state = DecoderState::FrameHeader;
+        codec
+    }
+
+    #[test]
+    fn a_frame_declared_larger_than_the_maximum_is_refused_before_it_arrives() {
+        let mut codec = limited(1024);
+        let mut header = BytesMut::from(&[0b0000_0010u8][..]);
+        header.extend_from_slice(&(1u64 << 40).to_be_bytes());
+        assert!(codec.decode(&mut header).is_err());
+        assert!(
+            header.capacity() < 1 << 20,
+            "nothing was reserved for the frame"
+        );
+    }
+
+    #[test]
+    fn the_frames_of_one_message_count_together() {
+        let mut codec = limited(300);
+        // Two frames of 200 bytes, the first with `more` set.
+        let mut bytes = BytesMut::new();
+        for more in [true, false] {
+            bytes.extend_from_slice(&[u8::from(more), 200]);
+            bytes.extend_from_slice(&[b'x'; 200]);
+        }
+        assert!(codec.decode(&mut bytes).is_err());
+    }
+
+    #[test]
+    fn messages_within_the_maximum_decode_one_after_another() {
+        let mut codec = limited(300);
+        let mut bytes = BytesMut::new();
+        for _ in 0..3 {
+            bytes.extend_from_slice(&[0, 200]);
+            bytes.extend_from_slice(&[b'x'; 200]);
+        }
+        for _ in 0..3 {
+            assert!(matches!(
+                codec.decode(&mut bytes),
+                Ok(Some(Message::Message(_)))
+            ));
+        }
+    }
 
     #[test]
     pub fn test_message_decode_1() {
