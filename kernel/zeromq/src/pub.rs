@@ -71,6 +71,8 @@ pub(crate) struct PubSocketBackend {
     pub(crate) subscriber_count: AtomicUsize,
     pub(crate) socket_monitor: Mutex<Option<mpsc::Sender<SocketEvent>>>,
     pub(crate) socket_options: Arc<SocketOptions>,
+    // fireside: see `PubSocket::subscriptions` (FIRESIDE.md, change 2).
+    pub(crate) subscription_events: Mutex<Option<mpsc::UnboundedSender<Vec<u8>>>>,
 }
 
 struct PubFanoutQueue {
@@ -164,6 +166,11 @@ impl PubSocketBackend {
                 // Subscribe
                 if let Some(mut entry) = self.subscribers.get_sync(peer_id) {
                     entry.subscriptions.push(Vec::from(&data[1..]));
+                }
+                // fireside: told once the subscription is recorded, so that
+                // what is published next reaches the subscriber (change 2).
+                if let Some(events) = self.subscription_events.lock().as_ref() {
+                    let _ = events.unbounded_send(Vec::from(&data[1..]));
                 }
             }
             Some(0) => {
@@ -281,6 +288,19 @@ pub struct PubSocket {
     binds: HashMap<Endpoint, AcceptStopHandle>,
 }
 
+impl PubSocket {
+    /// fireside: each subscription a subscriber sends, its topic, once the
+    /// socket has recorded it (FIRESIDE.md, change 2). What libzmq's XPUB
+    /// gives through `recv`, for JEP 65's `iopub_welcome`, with PUB's
+    /// sending: a slow subscriber's messages are dropped, not waited for.
+    /// Only the receiver of the last call is told.
+    pub fn subscriptions(&mut self) -> mpsc::UnboundedReceiver<Vec<u8>> {
+        let (sender, receiver) = mpsc::unbounded();
+        self.backend.subscription_events.lock().replace(sender);
+        receiver
+    }
+}
+
 impl Drop for PubSocket {
     fn drop(&mut self) {
         self.backend.shutdown();
@@ -312,6 +332,7 @@ impl Socket for PubSocket {
             subscriber_count: AtomicUsize::new(0),
             socket_monitor: Mutex::new(None),
             socket_options: Arc::new(options),
+            subscription_events: Mutex::new(None),
         });
         let fanout_queue = spawn_pub_fanout_queue(backend.clone());
 
@@ -352,7 +373,22 @@ mod tests {
             subscriber_count: AtomicUsize::new(0),
             socket_monitor: Mutex::new(None),
             socket_options: Arc::new(SocketOptions::default()),
+            subscription_events: Mutex::new(None),
         }
+    }
+
+    // fireside: a test of change 2.
+    #[test]
+    fn a_subscription_is_told_after_it_is_recorded() {
+        let backend = test_backend();
+        let (sender, mut events) = mpsc::unbounded();
+        backend.subscription_events.lock().replace(sender);
+        let subscribe = ZmqMessage::from(Bytes::from_static(b"\x01topic"));
+        backend.message_received(&PeerIdentity::new(), Message::Message(subscribe));
+        assert_eq!(events.try_recv().unwrap(), b"topic".to_vec());
+        let unsubscribe = ZmqMessage::from(Bytes::from_static(b"\x00topic"));
+        backend.message_received(&PeerIdentity::new(), Message::Message(unsubscribe));
+        assert!(events.try_recv().is_err(), "an unsubscription is not told");
     }
 
     async fn insert_test_subscriber(
