@@ -11,8 +11,8 @@ use crate::{PROTOCOL_VERSION, completeness};
 use bytes::Bytes;
 use jupyter_protocol::{
     CodeMirrorMode, CommClose, CommId, CommInfoReply, ConnectionInfo, ExecutionState, HelpLink,
-    InterruptReply, IsCompleteRequest, JupyterMessageContent, KernelInfoReply, LanguageInfo, ReplyError,
-    ReplyStatus, ShutdownReply, ShutdownRequest, Status,
+    InterruptReply, IoPubWelcome, IsCompleteRequest, JupyterMessageContent, KernelInfoReply, LanguageInfo,
+    ReplyError, ReplyStatus, ShutdownReply, ShutdownRequest, Status,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -64,6 +64,18 @@ impl Outbox {
     }
 }
 
+/// The largest message a peer may send. Frames are read before their
+/// signature can be checked, so without a bound anyone who reaches a port
+/// could declare a frame of any length, and the allocation that failed
+/// would end the kernel (kernel/zeromq/FIRESIDE.md, change 1).
+const MAX_MESSAGE_SIZE: usize = 512 << 20;
+
+fn socket_options() -> zeromq::SocketOptions {
+    let mut options = zeromq::SocketOptions::default();
+    options.max_message_size(MAX_MESSAGE_SIZE);
+    options
+}
+
 /// Options of a running kernel that do not come from the connection file.
 pub struct KernelOptions {
     pub data_dir: std::path::PathBuf,
@@ -80,19 +92,21 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     }
     let url = |port: u16| format!("tcp://{}:{}", connection.ip, port);
 
-    // PUB, not XPUB with JEP 65's welcome: zeromq-rs's XPUB records
-    // subscriptions only while the socket is read, and waits on a slow
+    // JEP 65: an `iopub_welcome` for each subscription, so that a client
+    // knows when its output will reach it. zeromq-rs's XPUB waits on a slow
     // subscriber where PUB drops its messages (one stalled client would
-    // stall every other's output).
-    let mut iopub = zeromq::PubSocket::new();
+    // stall every other's output), so this is PUB, told of subscriptions
+    // (kernel/zeromq/FIRESIDE.md, change 2).
+    let mut iopub = zeromq::PubSocket::with_options(socket_options());
+    let mut subscriptions = iopub.subscriptions();
     iopub.bind(&url(connection.iopub_port)).await?;
-    let mut shell = zeromq::RouterSocket::new();
+    let mut shell = zeromq::RouterSocket::with_options(socket_options());
     shell.bind(&url(connection.shell_port)).await?;
-    let mut control = zeromq::RouterSocket::new();
+    let mut control = zeromq::RouterSocket::with_options(socket_options());
     control.bind(&url(connection.control_port)).await?;
-    let mut stdin = zeromq::RouterSocket::new();
+    let mut stdin = zeromq::RouterSocket::with_options(socket_options());
     stdin.bind(&url(connection.stdin_port)).await?;
-    let mut heartbeat = zeromq::RepSocket::new();
+    let mut heartbeat = zeromq::RepSocket::with_options(socket_options());
     heartbeat.bind(&url(connection.hb_port)).await?;
 
     let (iopub_tx, iopub_rx) = unbounded_channel();
@@ -119,6 +133,15 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
 
     let _ =
         outbox.iopub.send(Message::orphan(&session, Status { execution_state: ExecutionState::Starting }));
+    let welcomes = outbox.iopub.clone();
+    let welcome_session = session.clone();
+    tokio::spawn(async move {
+        use futures::StreamExt;
+        while let Some(topic) = subscriptions.next().await {
+            let subscription = String::from_utf8_lossy(&topic).into_owned();
+            let _ = welcomes.send(Message::orphan(&welcome_session, IoPubWelcome { subscription }));
+        }
+    });
 
     let history = Arc::new(History::open(&options.data_dir));
     let interrupter = Arc::new(Interrupter::new());

@@ -4,6 +4,7 @@ dropped and the kernel keeps serving."""
 import json
 import os
 import queue
+import socket
 import threading
 import time
 
@@ -174,3 +175,40 @@ def test_an_empty_key_is_accepted_with_a_warning(tmp_path):
         except subprocess.TimeoutExpired:
             kernel.kill()
             kernel.wait()
+
+
+def zmtp_peer(port):
+    """A raw ZMTP 3.0 peer (NULL mechanism, as Jupyter's sockets use), so
+    that the test can send frame headers no ZeroMQ library would."""
+    peer = socket.create_connection(("127.0.0.1", port), timeout=10)
+    mechanism = b"NULL".ljust(20, b"\0")
+    peer.sendall(b"\xff" + b"\0" * 8 + b"\x7f" + bytes([3, 0]) + mechanism + b"\0" + b"\0" * 31)
+    greeting = b""
+    while len(greeting) < 64:
+        greeting += peer.recv(64 - len(greeting))
+    name, value = b"Socket-Type", b"DEALER"
+    ready = b"\x05READY" + bytes([len(name)]) + name + len(value).to_bytes(4, "big") + value
+    peer.sendall(bytes([0x04, len(ready)]) + ready)
+    return peer
+
+
+def test_a_huge_declared_frame_is_refused_before_any_signature(fresh_kernel):
+    # Frames are read before their signature can be checked. A frame header
+    # that declared 1 TiB made the socket reserve it at once; the allocation
+    # failed and the kernel died, for anyone who could reach the port.
+    km, _ = fresh_kernel
+    good = Session(key=km.session.key, signature_scheme="hmac-sha256")
+    port = km.get_connection_info()["shell_port"]
+    peer = zmtp_peer(port)
+    peer.sendall(b"\x02" + (1 << 40).to_bytes(8, "big"))
+    # The kernel hangs up on that peer (after its own READY command) ...
+    try:
+        while peer.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        raise AssertionError("the kernel kept the connection of a peer that declared a 1 TiB frame")
+    # ... and goes on serving everyone else.
+    assert km.is_alive()
+    assert_still_answers(shell_socket(km), good)

@@ -44,3 +44,30 @@ def test_kernel_info_lists_the_optional_features_it_has(kernel):
     assert reply["content"]["supported_features"] == []
     assert reply["content"]["implementation"] == "fireside"
 
+
+
+def test_each_iopub_subscriber_is_welcomed(kernel):
+    # JEP 65: a client learns that its output subscription has arrived from
+    # an `iopub_welcome`, instead of probing with kernel_info requests.
+    import zmq
+    from jupyter_client.session import Session
+
+    info = kernel.get_connection_info()
+    session = Session(key=info["key"], signature_scheme=info["signature_scheme"])
+    subscriber = zmq.Context.instance().socket(zmq.SUB)
+    subscriber.linger = 0
+    subscriber.connect(f"tcp://{info['ip']}:{info['iopub_port']}")
+    subscriber.setsockopt(zmq.SUBSCRIBE, b"")
+    try:
+        deadline = time.monotonic() + 10
+        welcomes = []
+        while not welcomes and time.monotonic() < deadline:
+            if subscriber.poll(500):
+                _, message = session.recv(subscriber)
+                if message["header"]["msg_type"] == "iopub_welcome":
+                    welcomes.append(message)
+        assert welcomes, "no iopub_welcome within 10 s"
+        assert welcomes[0]["content"] == {"subscription": ""}
+        assert welcomes[0]["parent_header"] == {}
+    finally:
+        subscriber.close()
