@@ -151,11 +151,15 @@ pub fn preload_code(toolkit_dir: &Path, features: &[String]) -> String {
     format!(
         ":dep fireside = {}\nuse fireside::prelude::*;\n{}",
         toolkit_dependency(toolkit_dir, features),
-        REATTACH
+        PREPARE_CELLS
     )
 }
 
-const REATTACH: &str = "fireside::kernel::attach();";
+/// Run in each new kernel's first cell, in the process that runs cells:
+/// panics reported to the kernel (the hook must be set from a cell's code,
+/// since cells link their own standard library), and flex's allocator policy.
+const PREPARE_CELLS: &str =
+    "fireside::seam::runtime::report_panics();\nfireside::seam::runtime::keep_freed_memory();";
 
 /// Builds the template in `data_dir/template`. `seed` is the cargo target
 /// directory of the workspace build whose compiled dependencies to reuse.
@@ -515,7 +519,7 @@ impl PrivateDir {
     }
 
     pub fn reattach_code(&self) -> Result<String, TemplateError> {
-        Ok(REATTACH.to_owned())
+        Ok(PREPARE_CELLS.to_owned())
     }
 }
 

@@ -236,7 +236,7 @@ def test_no_cell_or_completion_waits_for_code_analysis():
     within a second from the names known without analysis."""
     km, kc = start_new_kernel(kernel_name="fireside", startup_timeout=60)
     try:
-        first = run(kc, "let model = Sequential::new().add(Dense::new(8).input_shape([4]));\nlet rates = vec![0.1, 0.01];", timeout=FIRST_CELL_TIMEOUT)
+        first = run(kc, "let model = Sequential::new().add(Dense::new(8).input_shape([4]))?;\nlet rates = vec![0.1, 0.01];", timeout=FIRST_CELL_TIMEOUT)
         assert first.status == "ok", first
 
         started = time.monotonic()

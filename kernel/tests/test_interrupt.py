@@ -64,15 +64,15 @@ def test_training_stops_at_an_interrupt_and_keeps_the_model(fresh_kernel):
 let x = Tensor::<2>::random([4096, 8], Distribution::Normal(0.0, 1.0), &device());
 let y = x.clone().sum_dim(1).greater_elem(0.0).int().flatten::<1>(0, 1);
 let mut model = Sequential::new()
-    .add(Dense::new(32).activation(Activation::Relu).input_dim(8))
-    .add(Dense::new(2).activation(Activation::Softmax))
+    .add(Dense::new(32).activation(Activation::Relu).input_dim(8))?
+    .add(Dense::new(2).activation(Activation::Softmax))?
     .compile(Optimizer::adam(), Loss::SparseCategoricalCrossEntropy { from_logits: false }, &[Metric::Accuracy]);
 """
     assert run(kc, setup).status == "ok"
-    code = "let history = model.fit(x.clone(), y.clone(), Fit::epochs(10_000).batch_size(8));"
+    code = "let history = model.fit(x.clone(), y.clone(), Fit::epochs(10_000).batch_size(8))?;"
     result = run(kc, code, on_message=interrupt_when(km, lambda m: m["msg_type"] == "update_display_data", delay=2.0))
     assert result.reply["content"]["ename"] == "KeyboardInterrupt"
-    evaluation = run(kc, "model.evaluate(x.clone(), y.clone()).accuracy.unwrap() > 0.6")
+    evaluation = run(kc, "model.evaluate(x.clone(), y.clone())?.accuracy.unwrap() > 0.6")
     assert evaluation.result_text == "true", "the half-trained model is kept, and learned something"
 
 

@@ -6,7 +6,10 @@
 //!   JSON. They reach the kernel in order with the cell's printed text, and
 //!   it turns them into Jupyter messages at once (rich output while a cell
 //!   runs, a panic as the cell's error);
-//! - **the environment** the kernel gives that process ([`env`]).
+//! - **the environment** the kernel gives that process ([`env`]);
+//! - **the process's settings** ([`runtime`]): the panic hook that turns a
+//!   panic into an event, and the allocator's policy. The kernel makes
+//!   them, so that the toolkit itself changes no process-wide state.
 //!
 //! ```
 //! use fireside_seam::Event;
@@ -14,6 +17,8 @@
 //! let (at, event) = Event::find_in(line.trim_end()).unwrap();
 //! assert_eq!((at, event.unwrap()), (0, Event::ClearOutput { wait: true }));
 //! ```
+
+pub mod runtime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -19,6 +19,8 @@ use std::time::Instant;
 const POOL: usize = 4;
 
 fn main() {
+    // The allocator policy of the kernel's cells, so that the figures are a notebook's.
+    fireside::seam::runtime::keep_freed_memory();
     let mut args = std::env::args().skip(1);
     let name = args.next().expect("usage: bench_train cnn|mlp|cifar|lstm [STEPS] [BATCH]");
     let steps: usize = args.next().map_or(30, |s| s.parse().expect("STEPS is a number"));
@@ -31,7 +33,7 @@ fn main() {
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
 
     let started = Instant::now();
-    let first = model.train_on_batch(inputs[0].clone(), targets[0].clone());
+    let first = model.train_on_batch(inputs[0].clone(), targets[0].clone()).unwrap();
     let first_ms = started.elapsed().as_secs_f64() * 1e3;
     assert!(first.loss.is_finite(), "the first loss is a number");
 
@@ -40,7 +42,7 @@ fn main() {
     for step in 0..steps {
         let i = (step + 1) % POOL;
         let started = Instant::now();
-        loss = model.train_on_batch(inputs[i].clone(), targets[i].clone()).loss;
+        loss = model.train_on_batch(inputs[i].clone(), targets[i].clone()).unwrap().loss;
         times.push(started.elapsed().as_secs_f64() * 1e3);
     }
     assert!(loss.is_finite(), "the last loss is a number");
@@ -73,7 +75,9 @@ fn build(name: &str, batch: usize, device: &Device) -> (Model, Vec<Batch>, Vec<T
         "mlp" => {
             let model = Sequential::with_input([784])
                 .add(Dense::new(128).activation(Activation::Relu))
+                .unwrap()
                 .add(Dense::new(10).activation(Activation::Softmax))
+                .unwrap()
                 .compile(Optimizer::adam(), sparse, &[Metric::Accuracy]);
             let x = (0..POOL)
                 .map(|_| Tensor::<2>::random([batch, 784], Distribution::Uniform(0.0, 1.0), device).into())
@@ -88,8 +92,11 @@ fn build(name: &str, batch: usize, device: &Device) -> (Model, Vec<Batch>, Vec<T
         "lstm" => {
             let model = Sequential::new()
                 .add(Embedding::new(10_000, 64).input_length(100))
+                .unwrap()
                 .add(Lstm::new(64))
+                .unwrap()
                 .add(Dense::new(1).activation(Activation::Sigmoid))
+                .unwrap()
                 .compile(
                     Optimizer::adam(),
                     Loss::BinaryCrossEntropy { from_logits: false },
@@ -118,15 +125,21 @@ fn build(name: &str, batch: usize, device: &Device) -> (Model, Vec<Batch>, Vec<T
 fn seed_cnn(input: [usize; 3], dropout: bool) -> Sequential {
     let mut network = Sequential::new()
         .add(Conv2d::new(32, 3).activation(Activation::Relu).input_shape(input))
+        .unwrap()
         .add(MaxPool2d::new(2))
+        .unwrap()
         .add(Conv2d::new(64, 3).activation(Activation::Relu))
+        .unwrap()
         .add(MaxPool2d::new(2))
+        .unwrap()
         .add(Flatten)
-        .add(Dense::new(64).activation(Activation::Relu));
+        .unwrap()
+        .add(Dense::new(64).activation(Activation::Relu))
+        .unwrap();
     if dropout {
-        network = network.add(Dropout::new(0.5));
+        network = network.add(Dropout::new(0.5)).unwrap();
     }
-    network.add(Dense::new(10).activation(Activation::Softmax))
+    network.add(Dense::new(10).activation(Activation::Softmax)).unwrap()
 }
 
 fn images(shape: [usize; 4], device: &Device) -> Batch {

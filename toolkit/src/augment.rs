@@ -12,10 +12,11 @@
 //! let augment = ImageDataGenerator::new().shear_range(0.2).zoom_range(0.2).horizontal_flip(true);
 //! let x = Tensor::<4>::random([8, 3, 32, 32], Distribution::Default, &device());
 //! let y = Tensor::<1, Int>::zeros([8], &device());
-//! let mut flow = augment.flow(x, y, 4);      // endless, shuffled, augmented batches
+//! let mut flow = augment.flow(x, y, 4)?;      // endless, shuffled, augmented batches
 //! let (images, targets) = flow.next_batch();
 //! assert_eq!(images.dims(), [4, 3, 32, 32]);
 //! assert_eq!(targets.len(), 4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::layers::Batch;
@@ -152,6 +153,23 @@ impl Transform {
         ];
         (matrix, offset)
     }
+}
+
+/// Why an [`ImageDataGenerator`] cannot make its flow.
+#[derive(Debug, thiserror::Error)]
+pub enum AugmentError {
+    /// An option out of its range.
+    #[error("{option}: {reason}")]
+    Option { option: &'static str, reason: String },
+    /// The images and the targets differ in number.
+    #[error("flow needs one target per image: {images} images, {targets} targets")]
+    TargetCount { images: usize, targets: usize },
+    /// `batch_size` 0.
+    #[error("batch_size must be at least 1")]
+    ZeroBatchSize,
+    /// The image folders could not be read.
+    #[error(transparent)]
+    Dataset(#[from] crate::datasets::DatasetError),
 }
 
 /// Random image augmentation, Keras's `ImageDataGenerator`: a builder of
@@ -301,7 +319,6 @@ impl ImageDataGenerator {
     /// assert_eq!(ImageDataGenerator::new().shear_range(15.0).shear_range, 15.0);
     /// ```
     pub fn shear_range(mut self, degrees: f32) -> Self {
-        assert!(degrees >= 0.0, "shear_range is a maximum angle in degrees, at least 0; got {degrees}");
         self.shear_range = degrees;
         self
     }
@@ -317,10 +334,6 @@ impl ImageDataGenerator {
     /// ```
     pub fn zoom_range(mut self, range: impl Into<ZoomRange>) -> Self {
         let ZoomRange((low, high)) = range.into();
-        assert!(
-            0.0 < low && low <= high,
-            "zoom_range needs 0 < low <= high, got ({low}, {high}); a number z means (1 - z, 1 + z), so z < 1"
-        );
         self.zoom_range = (low, high);
         self
     }
@@ -356,7 +369,6 @@ impl ImageDataGenerator {
     /// assert_eq!(ImageDataGenerator::new().width_shift_range(0.1).width_shift_range, 0.1);
     /// ```
     pub fn width_shift_range(mut self, range: f32) -> Self {
-        assert!(range >= 0.0, "width_shift_range is a maximum shift, at least 0; got {range}");
         self.width_shift_range = range;
         self
     }
@@ -369,7 +381,6 @@ impl ImageDataGenerator {
     /// assert_eq!(ImageDataGenerator::new().height_shift_range(2.0).height_shift_range, 2.0);
     /// ```
     pub fn height_shift_range(mut self, range: f32) -> Self {
-        assert!(range >= 0.0, "height_shift_range is a maximum shift, at least 0; got {range}");
         self.height_shift_range = range;
         self
     }
@@ -381,7 +392,6 @@ impl ImageDataGenerator {
     /// assert_eq!(ImageDataGenerator::new().rotation_range(40.0).rotation_range, 40.0);
     /// ```
     pub fn rotation_range(mut self, degrees: f32) -> Self {
-        assert!(degrees >= 0.0, "rotation_range is a maximum angle in degrees, at least 0; got {degrees}");
         self.rotation_range = degrees;
         self
     }
@@ -512,23 +522,26 @@ impl ImageDataGenerator {
     /// use fireside::prelude::*;
     /// let x = Tensor::<4>::zeros([10, 1, 8, 8], &device());
     /// let y = Tensor::<1, Int>::zeros([10], &device());
-    /// let mut flow = ImageDataGenerator::new().zoom_range(0.1).flow(x, y, 4);
+    /// let mut flow = ImageDataGenerator::new().zoom_range(0.1).flow(x, y, 4)?;
     /// assert_eq!(flow.len(), 3);   // 4 + 4 + 2 images per pass
     /// let sizes: Vec<usize> = (0..4).map(|_| flow.next_batch().0.len()).collect();
     /// assert_eq!(sizes, [4, 4, 2, 4]);   // then the next pass begins
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn flow(&self, x: Tensor<4>, y: impl Into<Targets>, batch_size: usize) -> ImageFlow {
+    pub fn flow(
+        &self,
+        x: Tensor<4>,
+        y: impl Into<Targets>,
+        batch_size: usize,
+    ) -> Result<ImageFlow, AugmentError> {
+        self.check(batch_size)?;
         let y = y.into();
         let shape = x.dims();
-        assert_eq!(
-            shape[0],
-            y.len(),
-            "flow needs one target per image: {} images, {} targets",
-            shape[0],
-            y.len()
-        );
+        if shape[0] != y.len() {
+            return Err(AugmentError::TargetCount { images: shape[0], targets: y.len() });
+        }
         let device = x.device();
-        ImageFlow::new(self, read_values(x), shape, y, batch_size, device, Vec::new())
+        Ok(ImageFlow::new(self, read_values(x), shape, y, batch_size, device, Vec::new()))
     }
 
     /// Endless batches of the images in the class folders of `dir`
@@ -554,14 +567,15 @@ impl ImageDataGenerator {
     /// assert!(matches!(targets, Targets::Values(_)));   // one-hot rows
     /// assert_eq!(flow.class_indices()["airplane"], 0);
     /// # std::fs::remove_dir_all(&dir).unwrap();
-    /// # Ok::<(), fireside::datasets::DatasetError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn flow_from_directory(
         &self,
         dir: impl AsRef<std::path::Path>,
         target_size: (usize, usize),
         batch_size: usize,
-    ) -> Result<ImageFlow, crate::datasets::DatasetError> {
+    ) -> Result<ImageFlow, AugmentError> {
+        self.check(batch_size)?;
         let (rows, cols) = target_size;
         let set = crate::datasets::ImageFolder::new(dir).target_size(rows, cols).load()?;
         println!("Found {} images belonging to {} classes.", set.len(), set.class_count());
@@ -571,6 +585,36 @@ impl ImageDataGenerator {
         // Keras's scale: 8-bit values, which `rescale(1/255)` brings back to [0, 1].
         let pixels = set.images.iter().map(|v| v * 255.0).collect();
         Ok(ImageFlow::new(self, pixels, set.shape(), targets, batch_size, device, set.class_names))
+    }
+
+    /// Whether the options are in range, and a batch has an image.
+    fn check(&self, batch_size: usize) -> Result<(), AugmentError> {
+        let at_least_zero = [
+            ("rotation_range", self.rotation_range, "a maximum angle in degrees"),
+            ("width_shift_range", self.width_shift_range, "a maximum shift"),
+            ("height_shift_range", self.height_shift_range, "a maximum shift"),
+            ("shear_range", self.shear_range, "a maximum angle in degrees"),
+        ];
+        for (option, value, what) in at_least_zero {
+            // NaN is out of range too.
+            if value.is_nan() || value < 0.0 {
+                return Err(AugmentError::Option {
+                    option,
+                    reason: format!("{what}, at least 0; got {value}"),
+                });
+            }
+        }
+        let (low, high) = self.zoom_range;
+        if low.is_nan() || high.is_nan() || low <= 0.0 || low > high {
+            let reason = format!(
+                "needs 0 < low <= high, got ({low}, {high}); a number z means (1 - z, 1 + z), so z < 1"
+            );
+            return Err(AugmentError::Option { option: "zoom_range", reason });
+        }
+        if batch_size == 0 {
+            return Err(AugmentError::ZeroBatchSize);
+        }
+        Ok(())
     }
 
     /// A grid showing each image of `images` (N, C, H, W) followed by `n`
@@ -584,10 +628,12 @@ impl ImageDataGenerator {
     /// ```
     /// use fireside::prelude::*;
     /// let x = Tensor::<4>::random([2, 3, 32, 32], Distribution::Default, &device());
-    /// let grid = ImageDataGenerator::new().rotation_range(20.0).samples_grid(x, 5);
+    /// let grid = ImageDataGenerator::new().rotation_range(20.0).samples_grid(x, 5)?;
     /// assert_eq!(grid.len(), 2 * 6);   // each original and 5 augmented versions
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn samples_grid(&self, images: Tensor<4>, n: usize) -> ImageGrid {
+    pub fn samples_grid(&self, images: Tensor<4>, n: usize) -> Result<ImageGrid, AugmentError> {
+        self.check(1)?;
         let [count, channels, height, width] = images.dims();
         let pixels = read_values(images);
         let size = channels * height * width;
@@ -610,7 +656,7 @@ impl ImageDataGenerator {
                 grid = add(grid, &scale_for_display(copy.to_vec()), format!("{name}augmented {}", j + 1));
             }
         }
-        grid
+        Ok(grid)
     }
 }
 
@@ -715,9 +761,10 @@ fn locate(i: isize, size: usize, fill: FillMode) -> Option<usize> {
 /// use fireside::prelude::*;
 /// let x = Tensor::<4>::zeros([6, 1, 8, 8], &device());
 /// let y = Tensor::<1, Int>::from_ints([0, 1, 0, 1, 0, 1], &device());
-/// let mut flow = ImageDataGenerator::new().horizontal_flip(true).flow(x, y, 4);
+/// let mut flow = ImageDataGenerator::new().horizontal_flip(true).flow(x, y, 4)?;
 /// let (images, targets) = flow.next().unwrap();   // as Python's next(generator)
 /// assert_eq!((images.dims(), targets.len()), ([4, 1, 8, 8], 4));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct ImageFlow {
@@ -744,7 +791,6 @@ impl ImageFlow {
         device: burn::tensor::Device,
         class_names: Vec<String>,
     ) -> Self {
-        assert!(batch_size > 0, "batch_size must be at least 1");
         // A seed of its own, drawn from the generator: two flows of one
         // generator differ, and the whole stays repeatable.
         let seed: u64 = generator.rng().random();
@@ -774,8 +820,9 @@ impl ImageFlow {
     /// use fireside::prelude::*;
     /// let x = Tensor::<4>::zeros([3, 1, 2, 2], &device());
     /// let y = Tensor::<1, Int>::from_ints([0, 1, 2], &device());
-    /// let mut flow = ImageDataGenerator::new().flow(x, y, 3).shuffle(false);
+    /// let mut flow = ImageDataGenerator::new().flow(x, y, 3)?.shuffle(false);
     /// assert_eq!(flow.next_batch().1.len(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shuffle(mut self, shuffle: bool) -> Self {
         self.shuffle = shuffle;
@@ -789,8 +836,9 @@ impl ImageFlow {
     /// ```
     /// use fireside::prelude::*;
     /// let flow = ImageDataGenerator::new().flow(Tensor::<4>::zeros([5, 1, 2, 2], &device()),
-    ///     Tensor::<1, Int>::zeros([5], &device()), 2);
+    ///     Tensor::<1, Int>::zeros([5], &device()), 2)?;
     /// assert_eq!(flow.samples(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn samples(&self) -> usize {
         self.shape[0]
@@ -801,8 +849,9 @@ impl ImageFlow {
     /// ```
     /// use fireside::prelude::*;
     /// let flow = ImageDataGenerator::new().flow(Tensor::<4>::zeros([5, 1, 2, 2], &device()),
-    ///     Tensor::<1, Int>::zeros([5], &device()), 2);
+    ///     Tensor::<1, Int>::zeros([5], &device()), 2)?;
     /// assert_eq!(flow.batch_size(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn batch_size(&self) -> usize {
         self.batch_size
@@ -813,8 +862,9 @@ impl ImageFlow {
     /// ```
     /// use fireside::prelude::*;
     /// let flow = ImageDataGenerator::new().flow(Tensor::<4>::zeros([5, 3, 4, 6], &device()),
-    ///     Tensor::<1, Int>::zeros([5], &device()), 2);
+    ///     Tensor::<1, Int>::zeros([5], &device()), 2)?;
     /// assert_eq!(flow.image_shape(), [3, 4, 6]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn image_shape(&self) -> [usize; 3] {
         let [_, c, h, w] = self.shape;
@@ -827,8 +877,9 @@ impl ImageFlow {
     /// ```
     /// use fireside::prelude::*;
     /// let flow = ImageDataGenerator::new().flow(Tensor::<4>::zeros([1, 1, 2, 2], &device()),
-    ///     Tensor::<1, Int>::zeros([1], &device()), 1);
+    ///     Tensor::<1, Int>::zeros([1], &device()), 1)?;
     /// assert!(flow.class_names().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn class_names(&self) -> &[String] {
         &self.class_names
@@ -840,8 +891,9 @@ impl ImageFlow {
     /// ```
     /// use fireside::prelude::*;
     /// let flow = ImageDataGenerator::new().flow(Tensor::<4>::zeros([1, 1, 2, 2], &device()),
-    ///     Tensor::<1, Int>::zeros([1], &device()), 1);
+    ///     Tensor::<1, Int>::zeros([1], &device()), 1)?;
     /// assert!(flow.class_indices().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn class_indices(&self) -> std::collections::BTreeMap<String, usize> {
         self.class_names.iter().enumerate().map(|(i, name)| (name.clone(), i)).collect()
@@ -1125,7 +1177,7 @@ mod tests {
         // Flows too: the same seed gives the same batches.
         let y = Tensor::<1, Int>::from_ints([0, 1, 2, 3], &device());
         let batches = |generator: &ImageDataGenerator| {
-            let mut flow = generator.flow(x.clone(), y.clone(), 3);
+            let mut flow = generator.flow(x.clone(), y.clone(), 3).unwrap();
             (0..3).map(|_| flow.next().unwrap().0.values()).collect::<Vec<_>>()
         };
         assert_eq!(batches(&make(4)), batches(&make(4)));
@@ -1139,7 +1191,7 @@ mod tests {
         let x = Tensor::<4>::from_data(TensorData::new(values, [n, 1, 2, 2]), &device());
         let y =
             Tensor::<1, Int>::from_data(TensorData::new((0..n as i64).collect::<Vec<_>>(), [n]), &device());
-        let mut flow = ImageDataGenerator::new().seed(2).flow(x, y, 3);
+        let mut flow = ImageDataGenerator::new().seed(2).flow(x, y, 3).unwrap();
         assert_eq!((flow.len(), flow.samples()), (3, 7));
         for _pass in 0..2 {
             let mut seen = Vec::new();
@@ -1162,7 +1214,7 @@ mod tests {
     #[test]
     fn a_flow_prints_a_summary_not_its_pixels() {
         let x = Tensor::<4>::zeros([500, 3, 8, 8], &device());
-        let flow = ImageDataGenerator::new().flow(x, Tensor::<1, Int>::zeros([500], &device()), 32);
+        let flow = ImageDataGenerator::new().flow(x, Tensor::<1, Int>::zeros([500], &device()), 32).unwrap();
         let debug = format!("{flow:?}");
         assert!(debug.len() < 1000 && debug.contains("samples: 500"), "{debug}");
     }
@@ -1170,7 +1222,7 @@ mod tests {
     #[test]
     fn samples_grid_shows_originals_and_augmented_copies() {
         let x = Tensor::<4>::random([1, 1, 6, 6], Distribution::Default, &device());
-        let grid = ImageDataGenerator::new().horizontal_flip(true).samples_grid(x, 4);
+        let grid = ImageDataGenerator::new().horizontal_flip(true).samples_grid(x, 4).unwrap();
         assert_eq!(grid.len(), 5);
         let mime = grid.to_mime();
         let text = mime.plain_text();

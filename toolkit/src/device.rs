@@ -340,10 +340,7 @@ fn chosen() -> &'static Chosen {
             // The adapter wgpu ranks first is the high-power one we found,
             // unless FIRESIDE_ADAPTER named another.
             Backend::Wgpu => wgpu_device(&info),
-            Backend::Flex => {
-                keep_freed_memory();
-                Device::flex()
-            }
+            Backend::Flex => Device::flex(),
         };
         Chosen { info, device: device.autodiff() }
     })
@@ -379,25 +376,6 @@ fn share_kernel_caches() {
     }
     // Fails only if cubecl has read its configuration already: then it keeps that one.
     let _ = CubeClRuntimeConfig::try_set(config);
-}
-
-/// Tells glibc's allocator to keep freed memory for reuse instead of handing
-/// it back to the kernel. A CPU training step frees and allocates the same
-/// megabyte-sized buffers (activations, gradients, im2col patches) every
-/// step; by default each one is a fresh `mmap` whose pages fault in again,
-/// which cost a quarter of a step of the seed CNN on flex (70 → 53 ms,
-/// `ci/bench-train`). Memory stays at the step's peak, which it reaches anyway.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator parameters; it is called once,
-    // before the backend allocates its first tensor.
-    unsafe {
-        // Allocations up to 32 MiB (glibc's maximum) come from the heap.
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        // Never shrink the heap; grow it 256 MiB at a time.
-        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-        libc::mallopt(libc::M_TOP_PAD, 256 << 20);
-    }
 }
 
 /// The device to create tensors and models on (with autodiff), chosen on

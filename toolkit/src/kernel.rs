@@ -1,5 +1,6 @@
 //! The toolkit's side of the fireside kernel: interrupts that keep every
-//! variable, panics reported as errors, and warm-up at install time.
+//! variable, and warm-up at install time. (What the kernel sets up in the
+//! process that runs cells, such as the panic hook, is `fireside_seam::runtime`.)
 //!
 //! ```no_run
 //! use fireside::prelude::*;
@@ -10,7 +11,6 @@
 //! }
 //! ```
 
-use crate::display::channel;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -55,35 +55,6 @@ pub fn interrupted() -> bool {
 /// ```
 pub fn check_interrupt() -> Result<(), Interrupted> {
     if interrupted() { Err(Interrupted) } else { Ok(()) }
-}
-
-/// Connects the toolkit to the kernel; the kernel runs it when it starts.
-/// Panics become cell errors with their message. Safe to call more than
-/// once; outside the kernel it does nothing.
-///
-/// ```no_run
-/// fireside::kernel::attach();   // what the kernel runs at start-up
-/// ```
-pub fn attach() {
-    static ATTACHED: OnceLock<()> = OnceLock::new();
-    ATTACHED.get_or_init(|| {
-        if !channel::in_kernel() {
-            return;
-        }
-        std::panic::set_hook(Box::new(|info| {
-            let message = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic with a non-text payload".to_owned());
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
-                .unwrap_or_default();
-            channel::send(&fireside_seam::Event::Panic { message, location });
-        }));
-    });
 }
 
 /// Builds and runs a small model once, so that `fireside install` compiles

@@ -7,6 +7,22 @@
 //!
 //! In the fireside kernel, `use fireside::prelude::*;` is already done.
 //!
+//! ## Errors
+//! One policy: **whatever a notebook's code or data can get wrong is a
+//! `Result`**, with a typed error (`thiserror`) whose message names the
+//! problem and the fix; `?` ends a cell with that message, and the kernel
+//! keeps every variable. A layer that does not fit its input
+//! ([`Sequential::add`](model::Sequential::add), [`LayerError`](layers::LayerError)),
+//! examples or targets that do not fit the model (`fit`, `evaluate`,
+//! `predict`, [`FitError`](training::FitError)), options out of range,
+//! files, data sets and text to parse are all errors of this kind.
+//!
+//! A **panic means a bug** in the toolkit, with one deliberate exception:
+//! the tensor level follows burn, whose operations panic on mismatched
+//! shapes. A built layer's `forward`, a `Sequential`'s `forward` and
+//! tensor functions such as `scaled_dot_product_attention` are that level,
+//! where a student steps down to plain burn.
+//!
 //! ```no_run
 //! use fireside::prelude::*;
 //! let device = device();
@@ -21,6 +37,10 @@ pub use fireside_datasets as datasets;
 // variable's type as rustc names it: this makes that path valid too.
 #[doc(hidden)]
 pub use fireside_datasets;
+// The seam with the kernel, which the kernel's start-up cell reaches
+// through the toolkit (`kernel/src/template.rs`, `PREPARE_CELLS`).
+#[doc(hidden)]
+pub use fireside_seam as seam;
 
 pub mod activations;
 pub mod augment;

@@ -2,8 +2,9 @@
 //!
 //! ```no_run
 //! use fireside::prelude::*;
-//! let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2);
+//! let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2)?;
 //! assert_eq!(matrix.accuracy(), 2.0 / 3.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::display::{MimeBundle, Rich, escape};
@@ -63,13 +64,31 @@ pub fn accuracy(outputs: Tensor<2>, targets: &Targets, threshold: f32) -> f32 {
     correct as f32 / n as f32
 }
 
+/// Why a metric cannot be computed from what it was given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetricsError {
+    /// The predictions and the targets differ in number.
+    #[error("{predicted} predictions but {actual} targets: give one prediction per target")]
+    Lengths { predicted: usize, actual: usize },
+    /// A class index at or above the number of classes.
+    #[error("class {class} does not exist: there are {classes} classes (0 to {})", classes.saturating_sub(1))]
+    ClassOutOfRange { class: usize, classes: usize },
+    /// `k_fold` with k outside 2..=n.
+    #[error("k-fold needs 2 <= k <= n (k = {k}, n = {n})")]
+    Folds { k: usize, n: usize },
+}
+
+/// One fold of [`k_fold`]: the indices to train on and those to validate on.
+pub type Fold = (Vec<usize>, Vec<usize>);
+
 /// Counts of (actual class, predicted class) pairs (scikit-learn's
 /// `confusion_matrix`). As a cell's last expression it shows as a table and a heat map.
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2);
+/// let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2)?;
 /// assert_eq!(matrix.counts, vec![vec![1, 1], vec![0, 1]]);   // one 0 taken for a 1
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfusionMatrix {
@@ -80,29 +99,36 @@ pub struct ConfusionMatrix {
 }
 
 impl ConfusionMatrix {
-    /// Counts the pairs of `predicted` and `actual` classes, each below `classes`.
-    /// Panics if the two slices differ in length.
+    /// Counts the pairs of `predicted` and `actual` classes, each below `classes`;
+    /// an error if the slices differ in length or a class is out of range.
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3);
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3)?;
     /// assert_eq!(matrix.counts[0], vec![1, 2, 0]);   // two 0s were predicted as 1s
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(predicted: &[usize], actual: &[usize], classes: usize) -> Self {
-        assert_eq!(predicted.len(), actual.len(), "as many predictions as targets");
+    pub fn new(predicted: &[usize], actual: &[usize], classes: usize) -> Result<Self, MetricsError> {
+        if predicted.len() != actual.len() {
+            return Err(MetricsError::Lengths { predicted: predicted.len(), actual: actual.len() });
+        }
+        if let Some(&class) = predicted.iter().chain(actual).find(|&&c| c >= classes) {
+            return Err(MetricsError::ClassOutOfRange { class, classes });
+        }
         let mut counts = vec![vec![0; classes]; classes];
         for (&p, &a) in predicted.iter().zip(actual) {
             counts[a][p] += 1;
         }
-        ConfusionMatrix { counts, class_names: (0..classes).map(|c| c.to_string()).collect() }
+        Ok(ConfusionMatrix { counts, class_names: (0..classes).map(|c| c.to_string()).collect() })
     }
 
     /// Names the classes, in class order, for the table and the plot.
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let matrix = ConfusionMatrix::new(&[0, 1], &[0, 0], 2).with_class_names(&["cat", "dog"]);
+    /// let matrix = ConfusionMatrix::new(&[0, 1], &[0, 0], 2)?.with_class_names(&["cat", "dog"]);
     /// assert_eq!(matrix.class_names, vec!["cat", "dog"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_class_names(mut self, names: &[impl AsRef<str>]) -> Self {
         self.class_names = names.iter().map(|n| n.as_ref().to_owned()).collect();
@@ -113,8 +139,9 @@ impl ConfusionMatrix {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 1], &[0, 1, 0, 1], 2);
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 1], &[0, 1, 0, 1], 2)?;
     /// assert_eq!(matrix.accuracy(), 0.75);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn accuracy(&self) -> f64 {
         let total: usize = self.counts.iter().flatten().sum();
@@ -126,8 +153,9 @@ impl ConfusionMatrix {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3);
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3)?;
     /// assert_eq!(matrix.top_confusions(1), vec![(0, 1, 2)]);   // 0 taken for 1, twice
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn top_confusions(&self, n: usize) -> Vec<(usize, usize, usize)> {
         let mut mistakes: Vec<(usize, usize, usize)> = self
@@ -147,8 +175,9 @@ impl ConfusionMatrix {
     ///
     /// ```no_run
     /// use fireside::prelude::*;
-    /// let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2).with_class_names(&["cat", "dog"]);
+    /// let matrix = ConfusionMatrix::new(&[0, 1, 1], &[0, 1, 0], 2)?.with_class_names(&["cat", "dog"]);
     /// display(&matrix.plot());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn plot(&self) -> crate::plot::HeatMap {
         let values = self.counts.iter().map(|row| row.iter().map(|&c| c as f32).collect()).collect();
@@ -176,15 +205,18 @@ impl Rich for ConfusionMatrix {
 /// cross-validation, shuffled with `seed`: every example is validated once.
 ///
 /// ```
-/// let folds = fireside::metrics::k_fold(10, 5, 0);
+/// let folds = fireside::metrics::k_fold(10, 5, 0)?;
 /// assert_eq!(folds.len(), 5);
 /// assert!(folds.iter().all(|(train, validation)| train.len() == 8 && validation.len() == 2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn k_fold(n: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)> {
-    assert!(k >= 2 && k <= n, "k-fold needs 2 <= k <= n (k = {k}, n = {n})");
+pub fn k_fold(n: usize, k: usize, seed: u64) -> Result<Vec<Fold>, MetricsError> {
+    if k < 2 || k > n {
+        return Err(MetricsError::Folds { k, n });
+    }
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
-    (0..k)
+    Ok((0..k)
         .map(|fold| {
             let start = fold * n / k;
             let end = (fold + 1) * n / k;
@@ -192,7 +224,7 @@ pub fn k_fold(n: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)> {
             let train = order[..start].iter().chain(&order[end..]).copied().collect();
             (train, validation)
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -201,7 +233,7 @@ mod tests {
 
     #[test]
     fn confusion_counts_and_mistakes() {
-        let m = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3);
+        let m = ConfusionMatrix::new(&[0, 1, 1, 2, 1], &[0, 1, 0, 2, 0], 3).unwrap();
         assert_eq!(m.counts[0], vec![1, 2, 0]);
         assert_eq!(m.top_confusions(1), vec![(0, 1, 2)]);
         assert!((m.accuracy() - 0.6).abs() < 1e-9);
@@ -209,7 +241,7 @@ mod tests {
 
     #[test]
     fn every_example_is_validated_once() {
-        let folds = k_fold(23, 4, 7);
+        let folds = k_fold(23, 4, 7).unwrap();
         let mut seen: Vec<usize> = folds.iter().flat_map(|(_, v)| v.clone()).collect();
         seen.sort();
         assert_eq!(seen, (0..23).collect::<Vec<_>>());

@@ -5,15 +5,16 @@
 //! use fireside::prelude::*;
 //! // seed A 4.1: the Keras CNN on MNIST
 //! let model = Sequential::new()
-//!     .add(Conv2d::new(32, 3).activation(Activation::Relu).input_shape([1, 28, 28]))
-//!     .add(MaxPool2d::new(2))
-//!     .add(Conv2d::new(64, 3).activation(Activation::Relu))
-//!     .add(MaxPool2d::new(2))
-//!     .add(Flatten)
-//!     .add(Dense::new(64).activation(Activation::Relu))
-//!     .add(Dense::new(10).activation(Activation::Softmax));
+//!     .add(Conv2d::new(32, 3).activation(Activation::Relu).input_shape([1, 28, 28]))?
+//!     .add(MaxPool2d::new(2))?
+//!     .add(Conv2d::new(64, 3).activation(Activation::Relu))?
+//!     .add(MaxPool2d::new(2))?
+//!     .add(Flatten)?
+//!     .add(Dense::new(64).activation(Activation::Relu))?
+//!     .add(Dense::new(10).activation(Activation::Softmax))?;
 //! model.summary()
 //! # ;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::display::{MimeBundle, Rich, escape};
@@ -27,9 +28,10 @@ use burn::tensor::{Device, Tensor};
 /// ```
 /// use fireside::prelude::*;
 /// let model = Sequential::new()
-///     .add(Dense::new(16).activation(Activation::Relu).input_dim(4))
-///     .add(Dense::new(3).activation(Activation::Softmax));
+///     .add(Dense::new(16).activation(Activation::Relu).input_dim(4))?
+///     .add(Dense::new(3).activation(Activation::Softmax))?;
 /// assert_eq!(model.num_params(), (4 * 16 + 16) + (16 * 3 + 3));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct Sequential {
@@ -53,8 +55,9 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Dense::new(10).input_dim(784));
+    /// let model = Sequential::new().add(Dense::new(10).input_dim(784))?;
     /// assert_eq!(model.layers.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new() -> Self {
         Sequential { layers: Vec::new(), shapes: Vec::new(), specs: Vec::new() }
@@ -65,38 +68,32 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([784]).add(Dense::new(10));
+    /// let model = Sequential::with_input([784]).add(Dense::new(10))?;
     /// assert_eq!(model.input_shape(), [784]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_input(shape: impl Into<Vec<usize>>) -> Self {
         Sequential { shapes: vec![shape.into()], ..Self::new() }
     }
 
-    /// Adds a layer, creating its weights on the toolkit's device. Panics
-    /// with the reason if the layer cannot take the previous layer's output.
+    /// Adds a layer, creating its weights on the toolkit's device, or says
+    /// why the layer cannot take the previous layer's output.
     ///
     /// ```
     /// use fireside::prelude::*;
     /// let model = Sequential::with_input([4])
-    ///     .add(Dense::new(8))   // Keras: model.add(Dense(8))
-    ///     .add(Activation::Relu)
-    ///     .add(Dropout::new(0.5));
+    ///     .add(Dense::new(8))?   // Keras: model.add(Dense(8))?
+    ///     .add(Activation::Relu)?
+    ///     .add(Dropout::new(0.5))?;
     /// assert_eq!(model.layers.len(), 3);
+    ///
+    /// let error = Sequential::with_input([1, 28, 28]).add(Dense::new(10)).unwrap_err();
+    /// assert!(error.to_string().contains("add Flatten"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     // Keras's name for it, though not `std::ops::Add`.
     #[allow(clippy::should_implement_trait)]
-    pub fn add(self, layer: impl Into<LayerSpec>) -> Self {
-        self.try_add(layer).unwrap_or_else(|error| panic!("{error}"))
-    }
-
-    /// [`add`](Self::add), returning the error instead of panicking.
-    ///
-    /// ```
-    /// use fireside::prelude::*;
-    /// let result = Sequential::with_input([1, 28, 28]).try_add(Dense::new(10));
-    /// assert!(result.unwrap_err().to_string().contains("add Flatten"));
-    /// ```
-    pub fn try_add(self, layer: impl Into<LayerSpec>) -> Result<Self, LayerError> {
+    pub fn add(self, layer: impl Into<LayerSpec>) -> Result<Self, LayerError> {
         self.try_add_on(layer, &crate::device::device())
     }
 
@@ -117,15 +114,16 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([4]).add(Dense::new(2));
+    /// let model = Sequential::with_input([4]).add(Dense::new(2))?;
     /// let copy = model.fresh_copy();
     /// assert_eq!((copy.output_shape(), copy.num_params()), (model.output_shape(), model.num_params()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fresh_copy(&self) -> Self {
         let mut copy =
             Sequential { shapes: self.shapes.first().cloned().into_iter().collect(), ..Self::new() };
         for spec in &self.specs {
-            copy = copy.add(spec.clone());
+            copy = copy.add(spec.clone()).expect("the layers fitted the same shapes before");
         }
         copy
     }
@@ -134,8 +132,9 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Conv2d::new(8, 3).input_shape([1, 28, 28]));
+    /// let model = Sequential::new().add(Conv2d::new(8, 3).input_shape([1, 28, 28]))?;
     /// assert_eq!(model.input_shape(), [1, 28, 28]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape(&self) -> &[usize] {
         self.shapes.first().map(Vec::as_slice).unwrap_or(&[])
@@ -145,8 +144,9 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3)).add(Flatten);
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3))?.add(Flatten)?;
     /// assert_eq!(model.output_shape(), [8 * 26 * 26]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn output_shape(&self) -> &[usize] {
         self.shapes.last().map(Vec::as_slice).unwrap_or(&[])
@@ -156,9 +156,10 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([1, 8, 8]).add(Conv2d::new(4, 3));
+    /// let model = Sequential::with_input([1, 8, 8]).add(Conv2d::new(4, 3))?;
     /// let y: Batch = model.forward(Tensor::<4>::ones([2, 1, 8, 8], &device()));
     /// assert_eq!(y.dims(), [2, 4, 6, 6]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn forward(&self, x: impl Into<Batch>) -> Batch {
         self.layers.iter().fold(x.into(), |batch, layer| layer.forward(batch))
@@ -169,9 +170,10 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// let model = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// let y = model.forward_flat(Tensor::<2>::ones([2, 4], &device()));
     /// assert_eq!(y.dims(), [2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn forward_flat(&self, x: impl Into<Batch>) -> Tensor<2> {
         self.forward(x).into_flat()
@@ -181,8 +183,9 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([4]).add(Dense::new(2).regularizer(Regularizer::L2(0.01)));
+    /// let model = Sequential::with_input([4]).add(Dense::new(2).regularizer(Regularizer::L2(0.01)))?;
     /// assert!(model.penalty().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn penalty(&self) -> Option<Tensor<1>> {
         self.layers.iter().filter_map(Layer::penalty).reduce(|a, b| a + b)
@@ -193,10 +196,11 @@ impl Sequential {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([784]).add(Dense::new(32)).add(Dense::new(10));
+    /// let model = Sequential::with_input([784]).add(Dense::new(32))?.add(Dense::new(10))?;
     /// let summary = model.summary();
     /// assert_eq!(summary.total, (784 * 32 + 32) + (32 * 10 + 10));
     /// println!("{summary}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn summary(&self) -> Summary {
         let rows = self
@@ -218,8 +222,9 @@ impl Sequential {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let summary = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3)).summary();
+/// let summary = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3))?.summary();
 /// assert_eq!(summary.rows[0], ("Conv2D".to_owned(), vec![32, 26, 26], 320));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {

@@ -30,7 +30,7 @@ pub use crate::layers::attention::{Attention, scaled_dot_product_attention};
 pub use crate::layers::{
     AvgPool2d, Batch, Conv2d, Dense, DenseLayer, Dropout, Flatten, Layer, MaxPool2d, Padding, Regularizer,
 };
-pub use crate::layers::{Embedding, Gru, GruLayer, Lstm, LstmLayer, SimpleRnn, SimpleRnnLayer};
+pub use crate::layers::{Embedding, Gru, GruLayer, LayerError, Lstm, LstmLayer, SimpleRnn, SimpleRnnLayer};
 pub use crate::losses::{self, Loss};
 pub use crate::metrics::{self, ConfusionMatrix};
 pub use crate::model::Sequential;
@@ -40,4 +40,4 @@ pub use crate::models::tree::{RecursiveNet, RecursiveNetConfig, Tree};
 pub use crate::optimizers::Optimizer;
 pub use crate::plot::{HeatMap, ImageGrid, Plot};
 pub use crate::tensor_view::{TensorView, Values};
-pub use crate::training::{BatchSource, Evaluation, Fit, History, Metric, Model, Targets};
+pub use crate::training::{BatchSource, Evaluation, Fit, FitError, History, Metric, Model, Targets};

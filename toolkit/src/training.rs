@@ -12,11 +12,12 @@
 //! let x = Tensor::<2>::random([256, 4], Distribution::Normal(0.0, 1.0), &d);
 //! let y = x.clone().sum_dim(1).greater_elem(0.0).int().flatten::<1>(0, 1);
 //! let mut model = Sequential::new()
-//!     .add(Dense::new(8).activation(Activation::Relu).input_dim(4))
-//!     .add(Dense::new(2).activation(Activation::Softmax))
+//!     .add(Dense::new(8).activation(Activation::Relu).input_dim(4))?
+//!     .add(Dense::new(2).activation(Activation::Softmax))?
 //!     .compile(Optimizer::adam(), Loss::SparseCategoricalCrossEntropy { from_logits: false }, &[Metric::Accuracy]);
-//! let history = model.fit(x.clone(), y.clone(), Fit::epochs(5).batch_size(32));
-//! let result = model.evaluate(x, y);
+//! let history = model.fit(x.clone(), y.clone(), Fit::epochs(5).batch_size(32))?;
+//! let result = model.evaluate(x, y)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::callbacks::{BatchLogs, Callback, Flow, LiveCurves, ProgbarLogger};
@@ -40,9 +41,10 @@ use std::time::Instant;
 /// ```
 /// use fireside::prelude::*;
 /// let loss = Loss::BinaryCrossEntropy { from_logits: false };
-/// let model = Sequential::with_input([4]).add(Dense::new(1).activation(Activation::Sigmoid));
+/// let model = Sequential::with_input([4]).add(Dense::new(1).activation(Activation::Sigmoid))?;
 /// let model = model.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
 /// assert_eq!(model.metrics, [Metric::Accuracy]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
@@ -153,13 +155,58 @@ pub trait BatchSource {
     fn on_epoch_end(&mut self) {}
 }
 
+/// Why [`Model::fit`], `evaluate`, `predict` or `train_on_batch` cannot use
+/// what it was given. Each message names the fix.
+///
+/// ```
+/// use fireside::prelude::*;
+/// use fireside::training::FitError;
+/// # let network = Sequential::with_input([4]).add(Dense::new(1))?;
+/// let mut model = network.compile(Optimizer::adam(), Loss::MeanSquaredError, &[]);
+/// let x = Tensor::<2>::zeros([8, 3], &device());   // 3 features, the model takes 4
+/// let error = model.predict(x).unwrap_err();
+/// assert!(matches!(error, FitError::InputShape { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    /// The examples and the targets differ in number.
+    #[error("{examples} examples but {targets} targets: give one target per example")]
+    TargetCount { examples: usize, targets: usize },
+    /// The examples do not have the shape of the model's input.
+    #[error(
+        "the model takes examples of shape {expected:?}, but these have shape {got:?}; reshape them (images are [channels, height, width]) or change the first layer's input_shape"
+    )]
+    InputShape { expected: Vec<usize>, got: Vec<usize> },
+    /// One-hot (float) targets for a loss that takes class indices.
+    #[error(
+        "sparse categorical cross-entropy takes class indices (a Tensor<1, Int>); for one-hot targets use Loss::CategoricalCrossEntropy"
+    )]
+    SparseTargets,
+    /// `Fit::batch_size(0)`.
+    #[error("batch_size must be at least 1")]
+    ZeroBatchSize,
+    /// `Fit::validation_split` outside [0, 1).
+    #[error("validation_split is a fraction in [0, 1), got {0}")]
+    ValidationSplit(f32),
+    /// `validation_split` with `fit_generator`, whose source cannot be split.
+    #[error(
+        "validation_split needs the examples in memory; with fit_generator pass a validation source: model.fit_generator(&mut train, options, Some(&mut validation)).unwrap()"
+    )]
+    SplitOfASource,
+    /// An epoch of no batch.
+    #[error("an epoch needs at least one batch: set Fit::steps_per_epoch or give a non-empty source")]
+    EmptyEpoch,
+}
+
 /// The options of [`Model::fit`], Keras's keyword arguments.
 ///
 /// ```
 /// use fireside::prelude::*;
-/// // Keras: model.fit(x, y, epochs=10, batch_size=64, validation_split=0.1)
+/// // Keras: model.fit(x, y, epochs=10, batch_size=64, validation_split=0.1)?
 /// let options = Fit::epochs(10).batch_size(64).validation_split(0.1);
 /// assert_eq!((options.epochs, options.batch_size, options.shuffle), (10, 64, true));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Fit {
@@ -205,8 +252,9 @@ impl Fit {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let options = Fit::epochs(5);   // Keras: model.fit(x, y, epochs=5)
+    /// let options = Fit::epochs(5);   // Keras: model.fit(x, y, epochs=5)?
     /// assert_eq!((options.epochs, options.batch_size), (5, 32));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn epochs(epochs: usize) -> Self {
         Fit {
@@ -223,14 +271,14 @@ impl Fit {
         }
     }
 
-    /// Examples per gradient step (Keras's `batch_size`, default 32); panics on 0.
+    /// Examples per gradient step (Keras's `batch_size`, default 32; at least 1,
+    /// which `fit` checks).
     ///
     /// ```
     /// use fireside::prelude::*;
     /// assert_eq!(Fit::epochs(5).batch_size(128).batch_size, 128);
     /// ```
     pub fn batch_size(mut self, batch_size: usize) -> Self {
-        assert!(batch_size > 0, "batch_size must be at least 1");
         self.batch_size = batch_size;
         self
     }
@@ -260,7 +308,8 @@ impl Fit {
     }
 
     /// Keeps the last `fraction` of the examples aside and reports
-    /// `val_loss` (and `val_accuracy`) after each epoch. Panics unless 0 ≤ fraction < 1.
+    /// `val_loss` (and `val_accuracy`) after each epoch; 0 ≤ fraction < 1,
+    /// which `fit` checks.
     ///
     /// ```
     /// use fireside::prelude::*;
@@ -268,7 +317,6 @@ impl Fit {
     /// assert_eq!(options.validation_split, 0.2);
     /// ```
     pub fn validation_split(mut self, fraction: f32) -> Self {
-        assert!((0.0..1.0).contains(&fraction), "validation_split is a fraction in [0, 1), got {fraction}");
         self.validation_split = fraction;
         self
     }
@@ -327,9 +375,10 @@ impl Fit {
     /// ```
     /// use fireside::prelude::*;
     /// use fireside::callbacks::EarlyStopping;
-    /// // Keras: model.fit(x, y, epochs=100, validation_split=0.2, callbacks=[EarlyStopping(patience=3)])
+    /// // Keras: model.fit(x, y, epochs=100, validation_split=0.2, callbacks=[EarlyStopping(patience=3)])?
     /// let options = Fit::epochs(100).validation_split(0.2).callback(EarlyStopping::new().patience(3));
     /// assert_eq!(format!("{:?}", options.callbacks), "1 callback(s)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn callback(mut self, callback: impl Callback + 'static) -> Self {
         self.callbacks.0.push(Arc::new(Mutex::new(callback)));
@@ -341,10 +390,11 @@ impl Fit {
 ///
 /// ```
 /// use fireside::training::EpochStats;
-/// // e.g. history.last().unwrap() after model.fit(...)
+/// // e.g. history.last().unwrap() after model.fit(...)?
 /// let epoch =
 ///     EpochStats { loss: 0.5, accuracy: Some(0.75), val_loss: None, val_accuracy: None, seconds: 2.0 };
 /// assert_eq!(epoch.accuracy, Some(0.75));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochStats {
@@ -367,12 +417,13 @@ pub struct EpochStats {
 /// use fireside::prelude::*;
 /// # let x = Tensor::<2>::zeros([8, 4], &device());
 /// # let y = Tensor::<2>::zeros([8, 1], &device());
-/// # let network = Sequential::with_input([4]).add(Dense::new(1));
+/// # let network = Sequential::with_input([4]).add(Dense::new(1))?;
 /// # let mut model = network.compile(Optimizer::adam(), Loss::MeanSquaredError, &[]);
-/// let history = model.fit(x, y, Fit::epochs(10).validation_split(0.2));
+/// let history = model.fit(x, y, Fit::epochs(10).validation_split(0.2))?;
 /// println!("final loss {:?}", history.loss().last());
 /// history   // as a cell's last expression: the loss (and accuracy) curves
 /// # ;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
@@ -393,8 +444,9 @@ impl History {
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
     /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
-    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1))?;
     /// assert_eq!(history.loss(), vec![0.75, 0.5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn loss(&self) -> Vec<f32> {
         self.epochs.iter().map(|e| e.loss).collect()
@@ -408,8 +460,9 @@ impl History {
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
     /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
-    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1))?;
     /// assert_eq!(history.accuracy(), vec![0.9, 0.9]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn accuracy(&self) -> Vec<f32> {
         self.epochs.iter().filter_map(|e| e.accuracy).collect()
@@ -423,8 +476,9 @@ impl History {
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
     /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
-    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1))?;
     /// assert_eq!(history.val_loss(), vec![1.0, 0.75]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn val_loss(&self) -> Vec<f32> {
         self.epochs.iter().filter_map(|e| e.val_loss).collect()
@@ -438,8 +492,9 @@ impl History {
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
     /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
-    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1))?;
     /// assert_eq!(history.val_accuracy(), vec![0.75, 0.75]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn val_accuracy(&self) -> Vec<f32> {
         self.epochs.iter().filter_map(|e| e.val_accuracy).collect()
@@ -453,8 +508,9 @@ impl History {
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
     /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
-    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1))?;
     /// assert_eq!(history.last().unwrap().loss, 0.5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn last(&self) -> Option<&EpochStats> {
         self.epochs.last()
@@ -468,9 +524,10 @@ impl History {
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
     /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
-    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1))?;
     /// let plot = history.loss_plot();   // leave it last in a cell, or call .show()
     /// assert!(plot.to_svg().contains("validation"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn loss_plot(&self) -> Plot {
         let mut plot =
@@ -489,9 +546,10 @@ impl History {
     /// # let epoch = |loss: f32| EpochStats { loss, accuracy: Some(0.9), val_loss: Some(loss + 0.25),
     /// #     val_accuracy: Some(0.75), seconds: 1.0 };
     /// # let history = History { epochs: vec![epoch(0.75), epoch(0.5)], interrupted: false, stopped_early: false };
-    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1));
+    /// // let history = model.fit(x, y, Fit::epochs(2).validation_split(0.1))?;
     /// let plot = history.accuracy_plot().y_range(0.0, 1.0);
     /// assert!(plot.to_svg().contains("accuracy"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn accuracy_plot(&self) -> Plot {
         let mut plot = Plot::new("Accuracy")
@@ -550,8 +608,9 @@ impl Rich for History {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let result = Evaluation { loss: 0.25, accuracy: Some(0.5) };   // as model.evaluate(x, y) returns
+/// let result = Evaluation { loss: 0.25, accuracy: Some(0.5) };   // as model.evaluate(x, y)? returns
 /// assert_eq!(result.to_string(), "loss 0.2500, accuracy 0.5000");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
@@ -586,10 +645,11 @@ impl Rich for Evaluation {
 /// # let y_train = Tensor::<1, Int>::zeros([8], &device());
 /// # let (x_test, y_test) = (x_train.clone(), y_train.clone());
 /// let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-/// let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+/// let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
 /// let mut model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
-/// model.fit(x_train, y_train, Fit::epochs(10));
-/// println!("test: {}", model.evaluate(x_test, y_test));
+/// model.fit(x_train, y_train, Fit::epochs(10))?;
+/// println!("test: {}", model.evaluate(x_test, y_test)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Model {
     /// `None` only for the instant an optimizer step owns the network.
@@ -610,9 +670,10 @@ impl Sequential {
     /// use fireside::prelude::*;
     /// // Keras: compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
     /// let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// assert_eq!(model.loss.name(), "sparse_categorical_crossentropy");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn compile(self, optimizer: Optimizer, loss: Loss, metrics: &[Metric]) -> Model {
         Model { network: Some(self), state: optimizer.init(), optimizer, loss, metrics: metrics.to_vec() }
@@ -628,9 +689,10 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// assert_eq!(model.network().output_shape(), [3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn network(&self) -> &Sequential {
         self.network.as_ref().expect("the network is back after every step")
@@ -641,10 +703,11 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// let network: Sequential = model.into_network();
     /// assert_eq!(network.layers.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn into_network(self) -> Sequential {
         self.network.expect("the network is back after every step")
@@ -655,9 +718,10 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// assert_eq!(model.summary().total, 4 * 3 + 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn summary(&self) -> crate::model::Summary {
         self.network().summary()
@@ -703,10 +767,29 @@ impl Model {
                     losses::sparse_categorical_cross_entropy(outputs, c.clone())
                 }
             }
-            (SparseCategoricalCrossEntropy { .. }, Targets::Values(_)) => panic!(
-                "sparse categorical cross-entropy takes class indices (a Tensor<1, Int>); for one-hot targets use Loss::CategoricalCrossEntropy"
-            ),
+            (SparseCategoricalCrossEntropy { .. }, Targets::Values(_)) => {
+                unreachable!("check_targets refuses float targets for this loss")
+            }
         }
+    }
+
+    /// Whether `x` and `y` can be given to this model: one target per
+    /// example, examples of the model's input shape, targets of the loss's kind.
+    fn check(&self, x: &Batch, y: Option<&Targets>) -> Result<(), FitError> {
+        let expected = self.network().input_shape().to_vec();
+        let got = x.dims()[1..].to_vec();
+        if got != expected {
+            return Err(FitError::InputShape { expected, got });
+        }
+        if let Some(y) = y {
+            if y.len() != x.len() {
+                return Err(FitError::TargetCount { examples: x.len(), targets: y.len() });
+            }
+            if matches!((self.loss, y), (Loss::SparseCategoricalCrossEntropy { .. }, Targets::Values(_))) {
+                return Err(FitError::SparseTargets);
+            }
+        }
+        Ok(())
     }
 
     /// Trains for `options.epochs` epochs and returns the metrics of each.
@@ -716,13 +799,28 @@ impl Model {
     /// use fireside::prelude::*;
     /// let x = Tensor::<2>::random([256, 4], Distribution::Normal(0.0, 1.0), &device());
     /// let y = x.clone().sum_dim(1);   // (256, 1) targets: learn the sum
-    /// let network = Sequential::with_input([4]).add(Dense::new(1));
+    /// let network = Sequential::with_input([4]).add(Dense::new(1))?;
     /// let mut model = network.compile(Optimizer::adam().learning_rate(0.01), Loss::MeanSquaredError, &[]);
-    /// let history = model.fit(x, y, Fit::epochs(20).batch_size(16));
+    /// let history = model.fit(x, y, Fit::epochs(20).batch_size(16))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn fit(&mut self, x: impl Into<Batch>, y: impl Into<Targets>, options: Fit) -> History {
+    pub fn fit(
+        &mut self,
+        x: impl Into<Batch>,
+        y: impl Into<Targets>,
+        options: Fit,
+    ) -> Result<History, FitError> {
         let (x, y) = (x.into(), y.into());
-        assert_eq!(x.len(), y.len(), "as many targets as examples");
+        self.check(&x, Some(&y))?;
+        if options.batch_size == 0 {
+            return Err(FitError::ZeroBatchSize);
+        }
+        if !(0.0..1.0).contains(&options.validation_split) {
+            return Err(FitError::ValidationSplit(options.validation_split));
+        }
+        if let Some((x_val, y_val)) = &options.validation_data {
+            self.check(x_val, Some(y_val))?;
+        }
         let n = x.len();
         let held_out = (n as f32 * options.validation_split).round() as usize;
         let train_n = n - held_out;
@@ -737,6 +835,9 @@ impl Model {
         let mut batches_per_epoch = train_n.div_ceil(options.batch_size);
         if let Some(steps) = options.steps_per_epoch {
             batches_per_epoch = batches_per_epoch.min(steps);
+        }
+        if batches_per_epoch == 0 {
+            return Err(FitError::EmptyEpoch);
         }
         let mut train = InMemory::new(x, y, train_n, &options);
         self.run_epochs(&mut train, batches_per_epoch, &options, validation)
@@ -754,7 +855,7 @@ impl Model {
     /// as in [`fit`](Self::fit); `batch_size`, `shuffle` and `seed` of
     /// `options` are the source's business and are not used.
     ///
-    /// Panics if `options.validation_split` is set (a source cannot be
+    /// An error if `options.validation_split` is set (a source cannot be
     /// split: pass a validation source) or if an epoch would have no batch.
     ///
     /// ```no_run
@@ -762,30 +863,31 @@ impl Model {
     /// # let x_train = Tensor::<4>::zeros([64, 1, 8, 8], &device());
     /// # let y_train = Tensor::<1, Int>::zeros([64], &device());
     /// # let (x_test, y_test) = (x_train.clone(), y_train.clone());
-    /// # let network = Sequential::with_input([1, 8, 8]).add(Flatten).add(Dense::new(2).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([1, 8, 8]).add(Flatten)?.add(Dense::new(2).activation(Activation::Softmax))?;
     /// # let mut model = network.compile(Optimizer::adam(), Loss::SparseCategoricalCrossEntropy { from_logits: false }, &[Metric::Accuracy]);
     /// let augment = ImageDataGenerator::new().horizontal_flip(true).zoom_range(0.2);
-    /// let mut train = augment.flow(x_train, y_train, 32);
-    /// let mut test = ImageDataGenerator::new().flow(x_test, y_test, 32);
+    /// let mut train = augment.flow(x_train, y_train, 32)?;
+    /// let mut test = ImageDataGenerator::new().flow(x_test, y_test, 32)?;
     /// let options = Fit::epochs(10).steps_per_epoch(2).validation_steps(2);
-    /// let history = model.fit_generator(&mut train, options, Some(&mut test));
+    /// let history = model.fit_generator(&mut train, options, Some(&mut test))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fit_generator(
         &mut self,
         train: &mut impl BatchSource,
         options: Fit,
         validation: Option<&mut dyn BatchSource>,
-    ) -> History {
-        assert!(
-            options.validation_split == 0.0,
-            "validation_split needs the examples in memory; with fit_generator pass a validation source: \
-             model.fit_generator(&mut train, options, Some(&mut validation))"
-        );
+    ) -> Result<History, FitError> {
+        if options.validation_split != 0.0 {
+            return Err(FitError::SplitOfASource);
+        }
         let steps = options.steps_per_epoch.unwrap_or_else(|| train.len());
-        assert!(
-            steps > 0,
-            "an epoch needs at least one batch: set Fit::steps_per_epoch or give a non-empty source"
-        );
+        if steps == 0 {
+            return Err(FitError::EmptyEpoch);
+        }
+        if let Some((x_val, y_val)) = &options.validation_data {
+            self.check(x_val, Some(y_val))?;
+        }
         let validation = match (validation, &options.validation_data) {
             (Some(source), _) => {
                 let steps = options.validation_steps.unwrap_or_else(|| source.len());
@@ -803,14 +905,25 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let mut model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// let (x, y) = (Tensor::<2>::ones([2, 4], &device()), Tensor::<1, Int>::from_ints([0, 2], &device()));
-    /// let before = model.train_on_batch(x, y);
+    /// let before = model.train_on_batch(x, y)?;
     /// assert!(before.loss > 0.0 && before.accuracy.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn train_on_batch(&mut self, x: impl Into<Batch>, y: impl Into<Targets>) -> Evaluation {
+    pub fn train_on_batch(
+        &mut self,
+        x: impl Into<Batch>,
+        y: impl Into<Targets>,
+    ) -> Result<Evaluation, FitError> {
         let (x, y) = (x.into(), y.into());
+        self.check(&x, Some(&y))?;
+        Ok(self.step(x, y))
+    }
+
+    /// One gradient step on a batch already checked.
+    fn step(&mut self, x: Batch, y: Targets) -> Evaluation {
         let network = self.network.take().expect("the network is back after every step");
         let outputs = network.forward_flat(x);
         let mut loss = self.loss_of(outputs.clone(), &y);
@@ -835,7 +948,7 @@ impl Model {
         steps: usize,
         options: &Fit,
         mut validation: Validation<'_>,
-    ) -> History {
+    ) -> Result<History, FitError> {
         let track_accuracy = self.metrics.contains(&Metric::Accuracy);
         let mut history = History::default();
         let mut callbacks: Vec<Arc<Mutex<dyn Callback>>> = Vec::new();
@@ -863,7 +976,8 @@ impl Model {
                 }
                 let (xb, yb) = train.next_batch();
                 let examples = xb.len();
-                running.add(examples, self.train_on_batch(xb, yb));
+                // A source's batches are checked one by one; fit's were checked whole.
+                running.add(examples, self.train_on_batch(xb, yb)?);
                 let so_far = running.stats();
                 let logs =
                     BatchLogs { loss: so_far.loss, accuracy: so_far.accuracy.filter(|_| track_accuracy) };
@@ -875,9 +989,9 @@ impl Model {
             }
             let evaluation = match &mut validation {
                 Validation::None => None,
-                Validation::Data(data) => Some(self.evaluate(data.0.clone(), data.1.clone())),
+                Validation::Data(data) => Some(self.measure(data.0.clone(), &data.1)),
                 Validation::Source(source, steps) => {
-                    Some(self.evaluate_generator(&mut **source, Some(*steps)))
+                    Some(self.evaluate_generator(&mut **source, Some(*steps))?)
                 }
             };
             if let Some(evaluation) = evaluation {
@@ -885,10 +999,10 @@ impl Model {
                 stats.val_accuracy = evaluation.accuracy;
             }
             stats.seconds = started.elapsed().as_secs_f32();
-            history.epochs.push(stats);
-            let mut flow = Flow::Continue;
+            // The History that fit returns is a callback too, the first.
+            let mut flow = history.on_epoch_end(epoch, &stats);
             each(&mut |callback| {
-                if callback.on_epoch_end(epoch, &history) == Flow::Stop {
+                if callback.on_epoch_end(epoch, &stats) == Flow::Stop {
                     flow = Flow::Stop;
                 }
             });
@@ -899,7 +1013,7 @@ impl Model {
             }
         }
         each(&mut |callback| callback.on_train_end(&history));
-        history
+        Ok(history)
     }
 
     /// The outputs for `x`, in evaluation mode (no dropout, no gradients).
@@ -907,13 +1021,16 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
-    /// let probabilities = model.predict(Tensor::<2>::ones([5, 4], &device()));
+    /// let probabilities = model.predict(Tensor::<2>::ones([5, 4], &device()))?;
     /// assert_eq!(probabilities.dims(), [5, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn predict(&self, x: impl Into<Batch>) -> Tensor<2> {
-        predict(self.network(), x.into())
+    pub fn predict(&self, x: impl Into<Batch>) -> Result<Tensor<2>, FitError> {
+        let x = x.into();
+        self.check(&x, None)?;
+        Ok(predict(self.network(), x))
     }
 
     /// Loss and metrics on `x`, `y` in evaluation mode (Keras's `model.evaluate(x_test, y_test)`).
@@ -921,14 +1038,22 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// let (x, y) = (Tensor::<2>::ones([2, 4], &device()), Tensor::<1, Int>::from_ints([0, 2], &device()));
-    /// let result = model.evaluate(x, y);
+    /// let result = model.evaluate(x, y)?;
     /// assert!(result.loss > 0.0 && result.accuracy.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn evaluate(&self, x: impl Into<Batch>, y: impl Into<Targets>) -> Evaluation {
+    pub fn evaluate(&self, x: impl Into<Batch>, y: impl Into<Targets>) -> Result<Evaluation, FitError> {
         let (x, y) = (x.into(), y.into());
+        self.check(&x, Some(&y))?;
+        Ok(self.measure(x, &y))
+    }
+
+    /// Loss and metrics on a batch already checked.
+    fn measure(&self, x: Batch, y: &Targets) -> Evaluation {
+        let y = y.clone();
         let outputs = predict(self.network(), x);
         let accuracy = self
             .metrics
@@ -945,26 +1070,31 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([1, 4, 4]).add(Flatten).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([1, 4, 4]).add(Flatten)?.add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// let (x, y) = (Tensor::<4>::ones([10, 1, 4, 4], &device()), Tensor::<1, Int>::zeros([10], &device()));
-    /// let mut test = ImageDataGenerator::new().flow(x, y, 4);   // 3 batches: 4, 4 and 2 images
-    /// let result = model.evaluate_generator(&mut test, None);
+    /// let mut test = ImageDataGenerator::new().flow(x, y, 4)?;   // 3 batches: 4, 4 and 2 images
+    /// let result = model.evaluate_generator(&mut test, None)?;
     /// assert!(result.loss > 0.0 && result.accuracy.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn evaluate_generator(&self, source: &mut dyn BatchSource, steps: Option<usize>) -> Evaluation {
+    pub fn evaluate_generator(
+        &self,
+        source: &mut dyn BatchSource,
+        steps: Option<usize>,
+    ) -> Result<Evaluation, FitError> {
         let steps = steps.unwrap_or_else(|| source.len());
         let mut running = Running::default();
         for _ in 0..steps {
             let (x, y) = source.next_batch();
             let examples = x.len();
-            running.add(examples, self.evaluate(x, y));
+            running.add(examples, self.evaluate(x, y)?);
         }
         let stats = running.stats();
-        Evaluation {
+        Ok(Evaluation {
             loss: stats.loss,
             accuracy: stats.accuracy.filter(|_| self.metrics.contains(&Metric::Accuracy)),
-        }
+        })
     }
 
     /// The predicted class of each example: the most probable output, or
@@ -973,14 +1103,15 @@ impl Model {
     /// ```
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
-    /// let classes = model.predict_classes(Tensor::<2>::ones([2, 4], &device()));
+    /// let classes = model.predict_classes(Tensor::<2>::ones([2, 4], &device()))?;
     /// assert!(classes.len() == 2 && classes.iter().all(|&c| c < 3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn predict_classes(&self, x: impl Into<Batch>) -> Vec<usize> {
-        let classes = metrics::predicted_classes(self.predict(x), self.threshold());
-        classes.try_into_vec_as::<i64>().unwrap_or_default().into_iter().map(|c| c as usize).collect()
+    pub fn predict_classes(&self, x: impl Into<Batch>) -> Result<Vec<usize>, FitError> {
+        let classes = metrics::predicted_classes(self.predict(x)?, self.threshold());
+        Ok(classes.try_into_vec_as::<i64>().unwrap_or_default().into_iter().map(|c| c as usize).collect())
     }
 
     /// Saves the weights (burn's burnpack format; `.bpk` is added).
@@ -988,9 +1119,10 @@ impl Model {
     /// ```no_run
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// model.save("my-model").expect("saved");   // writes my-model.bpk
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<(), burn::store::RecordError> {
         self.network().clone().save_file(path.as_ref())
@@ -1001,12 +1133,13 @@ impl Model {
     /// ```no_run
     /// use fireside::prelude::*;
     /// # let loss = Loss::SparseCategoricalCrossEntropy { from_logits: false };
-    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax));
+    /// # let network = Sequential::with_input([4]).add(Dense::new(3).activation(Activation::Softmax))?;
     /// # let model = network.compile(Optimizer::adam(), loss, &[Metric::Accuracy]);
     /// let restored = model.network().fresh_copy()
     ///     .compile(Optimizer::adam(), model.loss, &model.metrics)
     ///     .load("my-model")
     ///     .expect("my-model.bpk, written by model.save");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, burn::store::RecordError> {
         let network = self.network.take().expect("the network is back after every step");

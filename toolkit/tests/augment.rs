@@ -31,8 +31,11 @@ fn bars(n: usize, seed: u64) -> (Tensor<4>, Tensor<1, Int>) {
 fn network() -> Sequential {
     Sequential::with_input([1, 8, 8])
         .add(Flatten)
+        .unwrap()
         .add(Dense::new(16).activation(Activation::Relu))
+        .unwrap()
         .add(Dense::new(2).activation(Activation::Softmax))
+        .unwrap()
 }
 
 fn compile(network: Sequential) -> Model {
@@ -52,29 +55,29 @@ fn fit_generator_learns_from_augmented_batches() {
     let (x, y) = bars(256, 1);
     let (x_test, y_test) = bars(64, 2);
     let augment = ImageDataGenerator::new().horizontal_flip(true).vertical_flip(true).width_shift_range(1.0);
-    let mut train = augment.flow(x, y, 32);
-    let mut test = ImageDataGenerator::new().flow(x_test.clone(), y_test.clone(), 32);
+    let mut train = augment.flow(x, y, 32).unwrap();
+    let mut test = ImageDataGenerator::new().flow(x_test.clone(), y_test.clone(), 32).unwrap();
     let mut model = classifier();
     let history =
-        model.fit_generator(&mut train, Fit::epochs(8).validation_steps(2).quiet(), Some(&mut test));
+        model.fit_generator(&mut train, Fit::epochs(8).validation_steps(2).quiet(), Some(&mut test)).unwrap();
     assert_eq!(history.epochs.len(), 8);
     let loss = history.loss();
     assert!(loss[7] < loss[0] * 0.5, "the loss goes down: {loss:?}");
     assert_eq!(history.val_loss().len(), 8, "validated after every epoch");
-    let result = model.evaluate_generator(&mut test, None);
+    let result = model.evaluate_generator(&mut test, None).unwrap();
     assert!(result.accuracy.unwrap() > 0.9, "{result}");
     // The generator's figures agree with evaluating the tensors directly.
-    let direct = model.evaluate(x_test, y_test);
+    let direct = model.evaluate(x_test, y_test).unwrap();
     assert!((direct.loss - result.loss).abs() < 1e-4, "{direct} vs {result}");
 }
 
 #[test]
 fn steps_per_epoch_and_in_memory_validation() {
     let (x, y) = bars(64, 3);
-    let mut train = ImageDataGenerator::new().flow(x.clone(), y.clone(), 16);
+    let mut train = ImageDataGenerator::new().flow(x.clone(), y.clone(), 16).unwrap();
     let mut model = classifier();
     let options = Fit::epochs(2).steps_per_epoch(3).validation_data(x, y).quiet();
-    let history = model.fit_generator(&mut train, options, None);
+    let history = model.fit_generator(&mut train, options, None).unwrap();
     assert_eq!(history.val_accuracy().len(), 2);
     // 2 epochs of 3 batches of 16: the flow is 6 batches into its second pass of 4.
     assert_eq!(train.next_batch().0.len(), 16);
@@ -86,8 +89,9 @@ fn fit_generator_repeats_with_the_same_seeds() {
     let start = network();
     let run = || {
         let (x, y) = bars(64, 4);
-        let mut train = ImageDataGenerator::new().rotation_range(15.0).zoom_range(0.1).seed(5).flow(x, y, 16);
-        compile(start.clone()).fit_generator(&mut train, Fit::epochs(2).quiet(), None).loss()
+        let mut train =
+            ImageDataGenerator::new().rotation_range(15.0).zoom_range(0.1).seed(5).flow(x, y, 16).unwrap();
+        compile(start.clone()).fit_generator(&mut train, Fit::epochs(2).quiet(), None).unwrap().loss()
     };
     assert_eq!(run(), run());
 }
@@ -96,8 +100,8 @@ fn fit_generator_repeats_with_the_same_seeds() {
 #[should_panic(expected = "pass a validation source")]
 fn validation_split_is_refused_with_a_generator() {
     let (x, y) = bars(8, 5);
-    let mut train = ImageDataGenerator::new().flow(x, y, 4);
-    classifier().fit_generator(&mut train, Fit::epochs(1).validation_split(0.2).quiet(), None);
+    let mut train = ImageDataGenerator::new().flow(x, y, 4).unwrap();
+    classifier().fit_generator(&mut train, Fit::epochs(1).validation_split(0.2).quiet(), None).unwrap();
 }
 
 #[test]

@@ -82,9 +82,11 @@ fn chapter_05_cnn_reaches_its_accuracy_through_fit() {
         &[Metric::Accuracy],
     );
     let started = std::time::Instant::now();
-    model.fit(data::images(&mnist.train), data::labels(&mnist.train), Fit::epochs(epochs).batch_size(32));
+    model
+        .fit(data::images(&mnist.train), data::labels(&mnist.train), Fit::epochs(epochs).batch_size(32))
+        .unwrap();
     let trained_in = started.elapsed().as_secs_f64();
-    let result = model.evaluate(data::images(&mnist.test), data::labels(&mnist.test));
+    let result = model.evaluate(data::images(&mnist.test), data::labels(&mnist.test)).unwrap();
     println!("{epochs} epochs in {trained_in:.1} s; test: {result}");
     let accuracy = f64::from(result.accuracy.expect("accuracy was asked for"));
     assert!(accuracy >= bar, "test accuracy {accuracy:.4} is under {bar} after {epochs} epochs");

@@ -1,7 +1,7 @@
 //! Keras's `EarlyStopping`.
 
 use super::{Callback, Flow};
-use crate::training::History;
+use crate::training::EpochStats;
 
 /// Stops training once the monitored loss has not improved for `patience`
 /// epochs, as Keras's `EarlyStopping(monitor='val_loss', patience=…)`. It
@@ -55,9 +55,8 @@ impl Callback for EarlyStopping {
         (self.best, self.waited) = (f32::INFINITY, 0);
     }
 
-    fn on_epoch_end(&mut self, _epoch: usize, history: &History) -> Flow {
-        let Some(last) = history.last() else { return Flow::Continue };
-        let monitored = last.val_loss.unwrap_or(last.loss);
+    fn on_epoch_end(&mut self, _epoch: usize, logs: &EpochStats) -> Flow {
+        let monitored = logs.val_loss.unwrap_or(logs.loss);
         if monitored < self.best - self.min_delta {
             (self.best, self.waited) = (monitored, 0);
             return Flow::Continue;
@@ -70,17 +69,9 @@ impl Callback for EarlyStopping {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::training::EpochStats;
 
-    fn history(losses: &[f32]) -> History {
-        let epoch = |&loss: &f32| EpochStats {
-            loss,
-            accuracy: None,
-            val_loss: None,
-            val_accuracy: None,
-            seconds: 1.0,
-        };
-        History { epochs: losses.iter().map(epoch).collect(), ..History::default() }
+    fn epoch(loss: f32) -> EpochStats {
+        EpochStats { loss, accuracy: None, val_loss: None, val_accuracy: None, seconds: 1.0 }
     }
 
     #[test]
@@ -89,7 +80,7 @@ mod tests {
         stop.on_train_begin(10, 1);
         let losses = [1.0, 0.5, 0.6, 0.55, 0.7];
         let flows: Vec<Flow> =
-            (1..=losses.len()).map(|n| stop.on_epoch_end(n - 1, &history(&losses[..n]))).collect();
+            losses.iter().enumerate().map(|(i, &loss)| stop.on_epoch_end(i, &epoch(loss))).collect();
         assert_eq!(flows, [Flow::Continue, Flow::Continue, Flow::Continue, Flow::Continue, Flow::Stop]);
     }
 
@@ -97,7 +88,7 @@ mod tests {
     fn a_decrease_smaller_than_min_delta_is_no_improvement() {
         let mut stop = EarlyStopping::new().min_delta(0.1);
         stop.on_train_begin(10, 1);
-        assert_eq!(stop.on_epoch_end(0, &history(&[1.0])), Flow::Continue);
-        assert_eq!(stop.on_epoch_end(1, &history(&[1.0, 0.95])), Flow::Stop);
+        assert_eq!(stop.on_epoch_end(0, &epoch(1.0)), Flow::Continue);
+        assert_eq!(stop.on_epoch_end(1, &epoch(0.95)), Flow::Stop);
     }
 }

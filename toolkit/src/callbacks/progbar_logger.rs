@@ -2,7 +2,7 @@
 
 use super::{BatchLogs, Callback};
 use crate::display::ProgressBar;
-use crate::training::History;
+use crate::training::{EpochStats, History};
 
 /// A progress bar per epoch, with the running loss (and accuracy), as
 /// Keras's `ProgbarLogger` (`verbose=1`). `fit` adds one unless
@@ -41,7 +41,7 @@ impl Callback for ProgbarLogger {
         }
     }
 
-    fn on_epoch_end(&mut self, _epoch: usize, _history: &History) -> super::Flow {
+    fn on_epoch_end(&mut self, _epoch: usize, _logs: &EpochStats) -> super::Flow {
         if let Some(bar) = self.bar.as_mut() {
             bar.finish();
         }

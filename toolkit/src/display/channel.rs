@@ -12,29 +12,15 @@
 //! println!("{}", if rich { "rich output" } else { "plain text" });
 //! ```
 
-use fireside_seam::{Event, env};
-use std::io::Write;
-
-/// Whether this process runs cells for the fireside kernel (it sets
-/// `fireside_seam::env::PRIVATE_DIR`); outside it, rich output prints as plain text.
+/// Whether this process runs cells for the fireside kernel; outside it,
+/// rich output prints as plain text.
 ///
 /// ```
 /// if !fireside::display::in_kernel() {
 ///     println!("not in a notebook: plots are printed as text");
 /// }
 /// ```
-pub fn in_kernel() -> bool {
-    std::env::var_os(env::PRIVATE_DIR).is_some()
-}
+pub use fireside_seam::runtime::in_kernel;
 
 /// Sends one event to the kernel. Returns false outside the kernel.
-pub(crate) fn send(event: &Event) -> bool {
-    if !in_kernel() {
-        return false;
-    }
-    let line = event.to_line();
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(line.as_bytes());
-    let _ = out.flush();
-    true
-}
+pub(crate) use fireside_seam::runtime::send;

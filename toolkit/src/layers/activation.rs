@@ -3,9 +3,10 @@
 //!
 //! ```
 //! use fireside::prelude::*;
-//! let model = Sequential::with_input([1, 4, 4]).add(Activation::Relu);
+//! let model = Sequential::with_input([1, 4, 4]).add(Activation::Relu)?;
 //! assert_eq!(model.layers[0].kind(), "Activation");
 //! assert_eq!(model.output_shape(), [1, 4, 4]);   // it keeps the shape
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError};
@@ -18,9 +19,10 @@ use burn::tensor::Device;
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([3]).add(Activation::Relu);
+/// let model = Sequential::with_input([3]).add(Activation::Relu)?;
 /// let y = model.forward_flat(Tensor::<2>::from_floats([[-1.0, 2.0, 0.5]], &device()));
 /// assert_eq!(y.values(), vec![0.0, 2.0, 0.5]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct ActivationLayer {

@@ -123,10 +123,11 @@ pub fn heatmap(title: impl Into<String>, weights: &Tensor<3>, example: usize) ->
 /// ```
 /// use fireside::prelude::*;
 /// let model = Sequential::new()
-///     .add(Attention::new(16).causal(true).input_shape([10, 8]))
-///     .add(Flatten)
-///     .add(Dense::new(2));
+///     .add(Attention::new(16).causal(true).input_shape([10, 8]))?
+///     .add(Flatten)?
+///     .add(Dense::new(2))?;
 /// assert_eq!(model.summary().rows[0], ("Attention".to_owned(), vec![10, 16], 3 * (8 * 16 + 16) + (16 * 16 + 16)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attention {
@@ -165,8 +166,9 @@ impl Attention {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Attention::new(8).input_shape([5, 4]));
+    /// let model = Sequential::new().add(Attention::new(8).input_shape([5, 4]))?;
     /// assert_eq!(model.output_shape(), [5, 8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape(mut self, shape: [usize; 2]) -> Self {
         self.input_shape = Some(shape.to_vec());
@@ -375,8 +377,11 @@ mod tests {
     fn works_in_a_sequential_and_learns() {
         let model = Sequential::with_input([5, 3])
             .add(Attention::new(4).causal(true))
+            .unwrap()
             .add(Flatten)
-            .add(Dense::new(1));
+            .unwrap()
+            .add(Dense::new(1))
+            .unwrap();
         let summary = model.summary();
         assert_eq!(summary.rows[0], ("Attention".to_owned(), vec![5, 4], 3 * (3 * 4 + 4) + (4 * 4 + 4)));
         let x = random([2, 5, 3]);
@@ -389,7 +394,7 @@ mod tests {
 
     #[test]
     fn rejects_wrong_shapes() {
-        let error = Sequential::with_input([8]).try_add(Attention::new(4)).unwrap_err();
+        let error = Sequential::with_input([8]).add(Attention::new(4)).unwrap_err();
         assert!(error.to_string().contains("sequences [steps, features]"), "{error}");
         let result = std::panic::catch_unwind(|| {
             scaled_dot_product_attention(random([1, 2, 3]), random([1, 2, 4]), random([1, 2, 4]), None)

@@ -3,8 +3,9 @@
 //! ```
 //! use fireside::prelude::*;
 //! // 3x3 kernels without padding take one pixel off each border.
-//! let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3));
+//! let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3))?;
 //! assert_eq!(model.output_shape(), [32, 26, 26]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError, Padding};
@@ -28,8 +29,9 @@ use burn::tensor::{Device, Tensor};
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::new().add(Conv2d::new(32, 3).input_shape([1, 28, 28]));
+/// let model = Sequential::new().add(Conv2d::new(32, 3).input_shape([1, 28, 28]))?;
 /// assert_eq!(model.num_params(), 32 * 3 * 3 + 32);   // weights + biases, as Keras counts
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conv2d {
@@ -70,8 +72,9 @@ impl Conv2d {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).kernel(3, 5));
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).kernel(3, 5))?;
     /// assert_eq!(model.output_shape(), [8, 26, 24]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn kernel(mut self, height: usize, width: usize) -> Self {
         self.kernel_size = [height, width];
@@ -82,8 +85,9 @@ impl Conv2d {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).stride(2));
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).stride(2))?;
     /// assert_eq!(model.output_shape(), [8, 13, 13]);   // (28 - 3) / 2 + 1
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn stride(mut self, stride: usize) -> Self {
         self.stride = [stride, stride];
@@ -94,8 +98,9 @@ impl Conv2d {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).padding(Padding::Same));
+    /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3).padding(Padding::Same))?;
     /// assert_eq!(model.output_shape(), [8, 28, 28]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn padding(mut self, padding: Padding) -> Self {
         self.padding = padding;
@@ -119,8 +124,9 @@ impl Conv2d {
     /// ```
     /// use fireside::prelude::*;
     /// // Keras: input_shape=(28, 28, 1)
-    /// let model = Sequential::new().add(Conv2d::new(32, 3).input_shape([1, 28, 28]));
+    /// let model = Sequential::new().add(Conv2d::new(32, 3).input_shape([1, 28, 28]))?;
     /// assert_eq!(model.input_shape(), [1, 28, 28]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape(mut self, shape: [usize; 3]) -> Self {
         self.input_shape = Some(shape.to_vec());
@@ -184,9 +190,10 @@ pub(crate) fn image_shape(layer: &'static str, input: &[usize]) -> Result<[usize
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3));
+/// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(32, 3))?;
 /// let Layer::Conv2d(conv) = &model.layers[0] else { unreachable!() };
 /// assert_eq!(conv.conv.weight.val().dims(), [32, 1, 3, 3]);   // [out, in, height, width]
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct Conv2dLayer {
@@ -202,10 +209,11 @@ impl Conv2dLayer {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([1, 5, 5]).add(Conv2d::new(4, 3));
+    /// let model = Sequential::with_input([1, 5, 5]).add(Conv2d::new(4, 3))?;
     /// let Layer::Conv2d(conv) = &model.layers[0] else { unreachable!() };
     /// let y = conv.forward(Tensor::<4>::ones([2, 1, 5, 5], &device()));
     /// assert_eq!(y.dims(), [2, 4, 3, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.activation.apply(self.conv.forward(x))

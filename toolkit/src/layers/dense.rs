@@ -3,8 +3,9 @@
 //!
 //! ```
 //! use fireside::prelude::*;
-//! let model = Sequential::with_input([784]).add(Dense::new(10).activation(Activation::Softmax));
+//! let model = Sequential::with_input([784]).add(Dense::new(10).activation(Activation::Softmax))?;
 //! assert_eq!(model.num_params(), 784 * 10 + 10);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError, Regularizer};
@@ -92,8 +93,9 @@ impl Dense {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Dense::new(128).activation(Activation::Relu).input_shape([784]));
+    /// let model = Sequential::new().add(Dense::new(128).activation(Activation::Relu).input_shape([784]))?;
     /// assert_eq!(model.input_shape(), [784]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape<const N: usize>(mut self, shape: [usize; N]) -> Self {
         self.input_shape = Some(shape.to_vec());
@@ -105,8 +107,9 @@ impl Dense {
     /// ```
     /// use fireside::prelude::*;
     /// // Keras 2: Dense(32, activation='relu', input_dim=784)
-    /// let model = Sequential::new().add(Dense::new(32).activation(Activation::Relu).input_dim(784));
+    /// let model = Sequential::new().add(Dense::new(32).activation(Activation::Relu).input_dim(784))?;
     /// assert_eq!(model.input_shape(), [784]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_dim(self, features: usize) -> Self {
         self.input_shape([features])

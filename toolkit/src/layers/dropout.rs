@@ -3,9 +3,10 @@
 //!
 //! ```
 //! use fireside::prelude::*;
-//! let model = Sequential::with_input([784]).add(Dense::new(512)).add(Dropout::new(0.5));
+//! let model = Sequential::with_input([784]).add(Dense::new(512))?.add(Dropout::new(0.5))?;
 //! assert_eq!(model.layers[1].kind(), "Dropout");
 //! assert_eq!(model.output_shape(), [512]);   // it keeps the shape
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError};
@@ -27,7 +28,7 @@ pub struct Dropout {
 }
 
 impl Dropout {
-    /// Drops inputs with probability `rate`; panics unless 0 ≤ rate < 1.
+    /// Drops inputs with probability `rate`, 0 ≤ rate < 1 (which `add` checks).
     ///
     /// ```
     /// use fireside::prelude::*;
@@ -35,7 +36,6 @@ impl Dropout {
     /// assert_eq!(dropout.rate, 0.2);
     /// ```
     pub fn new(rate: f64) -> Self {
-        assert!((0.0..1.0).contains(&rate), "Dropout rate must be in [0, 1), got {rate}");
         Dropout { rate }
     }
 }
@@ -44,6 +44,12 @@ impl LayerDescription for Dropout {
     type Built = DropoutLayer;
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, LayerError> {
+        if !(0.0..1.0).contains(&self.rate) {
+            return Err(LayerError::Argument {
+                layer: "Dropout",
+                reason: format!("the rate is a probability in [0, 1), got {}", self.rate),
+            });
+        }
         Ok(input.to_vec())
     }
 
@@ -56,9 +62,10 @@ impl LayerDescription for Dropout {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([8]).add(Dropout::new(0.5));
+/// let model = Sequential::with_input([8]).add(Dropout::new(0.5))?;
 /// let Layer::Dropout(layer) = &model.layers[0] else { unreachable!() };
 /// assert_eq!(layer.dropout.prob, 0.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct DropoutLayer {

@@ -5,9 +5,10 @@
 //! ```
 //! use fireside::prelude::*;
 //! // seed E 4.1.2: Embedding(input_dim=10000, output_dim=64, input_length=100)
-//! let model = Sequential::new().add(Embedding::new(10000, 64).input_length(100));
+//! let model = Sequential::new().add(Embedding::new(10000, 64).input_length(100))?;
 //! assert_eq!(model.output_shape(), [100, 64]);
 //! assert_eq!(model.num_params(), 10000 * 64);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError};
@@ -51,8 +52,9 @@ impl Embedding {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Embedding::new(100, 8).input_length(20));
+    /// let model = Sequential::new().add(Embedding::new(100, 8).input_length(20))?;
     /// assert_eq!(model.input_shape(), [20]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_length(self, steps: usize) -> Self {
         self.input_shape([steps])
@@ -63,8 +65,9 @@ impl Embedding {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Embedding::new(100, 8).input_shape([20]));
+    /// let model = Sequential::new().add(Embedding::new(100, 8).input_shape([20]))?;
     /// assert_eq!(model.input_shape(), [20]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape(mut self, shape: [usize; 1]) -> Self {
         self.input_shape = Some(shape.to_vec());
@@ -115,9 +118,10 @@ impl LayerDescription for Embedding {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::new().add(Embedding::new(10, 4).input_length(3));
+/// let model = Sequential::new().add(Embedding::new(10, 4).input_length(3))?;
 /// let Layer::Embedding(layer) = &model.layers[0] else { unreachable!() };
 /// assert_eq!(layer.shape(), (10, 4));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct EmbeddingLayer {
@@ -187,7 +191,7 @@ mod tests {
 
     #[test]
     fn needs_word_indices() {
-        let error = Sequential::with_input([3, 4]).try_add(Embedding::new(10, 2)).unwrap_err();
+        let error = Sequential::with_input([3, 4]).add(Embedding::new(10, 2)).unwrap_err();
         assert!(error.to_string().contains("word indices [steps]"), "{error}");
     }
 
@@ -213,8 +217,11 @@ mod tests {
         let labels = Tensor::<2>::from_data(burn::tensor::TensorData::new(labels, [128, 1]), &device);
         let network = Sequential::new()
             .add(Embedding::new(8, 8).input_length(6))
+            .unwrap()
             .add(Lstm::new(8))
-            .add(Dense::new(1).activation(Activation::Sigmoid));
+            .unwrap()
+            .add(Dense::new(1).activation(Activation::Sigmoid))
+            .unwrap();
         assert_eq!(network.summary().rows[0].2, 8 * 8);
         let mut model = network.compile(
             Optimizer::adam().learning_rate(0.02),
@@ -223,8 +230,9 @@ mod tests {
         );
         let batch: Batch = words.clone().into();
         assert!(matches!(batch, Batch::Tokens(_)));
-        let history = model.fit(words.clone(), labels.clone(), Fit::epochs(30).batch_size(32).quiet());
-        let result = model.evaluate(words, labels);
+        let history =
+            model.fit(words.clone(), labels.clone(), Fit::epochs(30).batch_size(32).quiet()).unwrap();
+        let result = model.evaluate(words, labels).unwrap();
         assert!(result.accuracy.unwrap() > 0.95, "loss {:?}, {result:?}", history.loss());
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! ```
 //! use fireside::prelude::*;
-//! let model = Sequential::with_input([32, 13, 13]).add(Flatten).add(Dense::new(10));
+//! let model = Sequential::with_input([32, 13, 13]).add(Flatten)?.add(Dense::new(10))?;
 //! assert_eq!(model.summary().rows[0].1, vec![32 * 13 * 13]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError};
@@ -15,9 +16,10 @@ use burn::tensor::Device;
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([1, 28, 28]).add(Flatten);
+/// let model = Sequential::with_input([1, 28, 28]).add(Flatten)?;
 /// let y = model.forward_flat(Tensor::<4>::ones([2, 1, 28, 28], &device()));
 /// assert_eq!(y.dims(), [2, 784]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Flatten;
@@ -38,9 +40,10 @@ impl LayerDescription for Flatten {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([8, 5, 5]).add(Flatten);
+/// let model = Sequential::with_input([8, 5, 5]).add(Flatten)?;
 /// let Layer::Flatten(flatten) = &model.layers[0] else { unreachable!() };
 /// assert_eq!((flatten.features, model.num_params()), (200, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct FlattenLayer {

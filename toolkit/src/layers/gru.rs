@@ -23,10 +23,11 @@
 //!
 //! ```
 //! use fireside::prelude::*;
-//! let model = Sequential::with_input([28, 28]).add(Gru::new(64));
+//! let model = Sequential::with_input([28, 28]).add(Gru::new(64))?;
 //! assert_eq!(model.num_params(), 3 * 64 * (64 + 28 + 1));   // Keras's GRU(64, reset_after=False)
-//! let keras2 = Sequential::with_input([28, 28]).add(Gru::new(64).reset_after(true));
+//! let keras2 = Sequential::with_input([28, 28]).add(Gru::new(64).reset_after(true))?;
 //! assert_eq!(keras2.num_params(), 3 * 64 * (64 + 28 + 2));  // Keras 2's default GRU(64)
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::lstm::gate_block;
@@ -42,9 +43,10 @@ use burn::tensor::{Device, Tensor};
 /// use fireside::prelude::*;
 /// // Keras: GRU(32, return_sequences=True, input_shape=(10, 8)), then GRU(16)
 /// let model = Sequential::new()
-///     .add(Gru::new(32).return_sequences(true).input_shape([10, 8]))
-///     .add(Gru::new(16));
+///     .add(Gru::new(32).return_sequences(true).input_shape([10, 8]))?
+///     .add(Gru::new(16))?;
 /// assert_eq!(model.output_shape(), [16]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gru {
@@ -107,8 +109,9 @@ impl Gru {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([5, 3]).add(Gru::new(4).return_sequences(true));
+    /// let model = Sequential::with_input([5, 3]).add(Gru::new(4).return_sequences(true))?;
     /// assert_eq!(model.output_shape(), [5, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn return_sequences(mut self, return_sequences: bool) -> Self {
         self.return_sequences = return_sequences;
@@ -131,8 +134,9 @@ impl Gru {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Gru::new(4).input_shape([28, 28]));
+    /// let model = Sequential::new().add(Gru::new(4).input_shape([28, 28]))?;
     /// assert_eq!(model.input_shape(), [28, 28]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape(mut self, shape: [usize; 2]) -> Self {
         self.input_shape = Some(shape.to_vec());
@@ -185,9 +189,10 @@ impl LayerDescription for Gru {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([10, 3]).add(Gru::new(4));
+/// let model = Sequential::with_input([10, 3]).add(Gru::new(4))?;
 /// let Layer::Gru(gru) = &model.layers[0] else { unreachable!() };
 /// assert_eq!(gru.recurrent_kernel.val().dims(), [4, 12]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct GruLayer {
@@ -377,9 +382,9 @@ mod tests {
 
     #[test]
     fn counts_parameters_as_keras() {
-        let model = Sequential::with_input([28, 28]).add(Gru::new(64));
+        let model = Sequential::with_input([28, 28]).add(Gru::new(64)).unwrap();
         assert_eq!(model.summary().rows[0], ("GRU".to_owned(), vec![64], 3 * 64 * (64 + 28 + 1)));
-        let keras2 = Sequential::with_input([28, 28]).add(Gru::new(64).reset_after(true));
+        let keras2 = Sequential::with_input([28, 28]).add(Gru::new(64).reset_after(true)).unwrap();
         assert_eq!(keras2.num_params(), 3 * 64 * (64 + 28) + 2 * 3 * 64);
     }
 

@@ -23,10 +23,11 @@
 //! use fireside::prelude::*;
 //! // seed E 4.1.2: Embedding(10000, 64, input_length=100), LSTM(64), Dense(1, sigmoid)
 //! let model = Sequential::new()
-//!     .add(Embedding::new(10000, 64).input_length(100))
-//!     .add(Lstm::new(64))
-//!     .add(Dense::new(1).activation(Activation::Sigmoid));
+//!     .add(Embedding::new(10000, 64).input_length(100))?
+//!     .add(Lstm::new(64))?
+//!     .add(Dense::new(1).activation(Activation::Sigmoid))?;
 //! assert_eq!(model.summary().rows[1].2, 4 * 64 * (64 + 64 + 1));   // 33024, as Keras
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::simple_rnn::{project_inputs, recurrent_output_shape, recurrent_weights, sequence_shape};
@@ -43,9 +44,10 @@ use burn::tensor::{Device, Tensor};
 /// use fireside::prelude::*;
 /// // Keras: LSTM(32, return_sequences=True, input_shape=(10, 8)), then LSTM(16)
 /// let model = Sequential::new()
-///     .add(Lstm::new(32).return_sequences(true).input_shape([10, 8]))
-///     .add(Lstm::new(16));
+///     .add(Lstm::new(32).return_sequences(true).input_shape([10, 8]))?
+///     .add(Lstm::new(16))?;
 /// assert_eq!(model.output_shape(), [16]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lstm {
@@ -114,8 +116,9 @@ impl Lstm {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([5, 3]).add(Lstm::new(4).return_sequences(true));
+    /// let model = Sequential::with_input([5, 3]).add(Lstm::new(4).return_sequences(true))?;
     /// assert_eq!(model.output_shape(), [5, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn return_sequences(mut self, return_sequences: bool) -> Self {
         self.return_sequences = return_sequences;
@@ -127,9 +130,10 @@ impl Lstm {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let plain = Sequential::with_input([5, 3]).add(Lstm::new(4));
-    /// let peephole = Sequential::with_input([5, 3]).add(Lstm::new(4).peephole(true));
+    /// let plain = Sequential::with_input([5, 3]).add(Lstm::new(4))?;
+    /// let peephole = Sequential::with_input([5, 3]).add(Lstm::new(4).peephole(true))?;
     /// assert_eq!(peephole.num_params(), plain.num_params() + 3 * 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn peephole(mut self, peephole: bool) -> Self {
         self.peephole = peephole;
@@ -152,8 +156,9 @@ impl Lstm {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(Lstm::new(4).input_shape([28, 28]));
+    /// let model = Sequential::new().add(Lstm::new(4).input_shape([28, 28]))?;
     /// assert_eq!(model.input_shape(), [28, 28]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape(mut self, shape: [usize; 2]) -> Self {
         self.input_shape = Some(shape.to_vec());
@@ -235,9 +240,10 @@ pub struct LstmState {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([10, 3]).add(Lstm::new(4).peephole(true));
+/// let model = Sequential::with_input([10, 3]).add(Lstm::new(4).peephole(true))?;
 /// let Layer::Lstm(lstm) = &model.layers[0] else { unreachable!() };
 /// assert_eq!(lstm.peephole_i.as_ref().map(|w| w.dims()), Some([4]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct LstmLayer {
@@ -561,9 +567,9 @@ mod tests {
 
     #[test]
     fn counts_parameters_as_keras() {
-        let model = Sequential::with_input([100, 64]).add(Lstm::new(64));
+        let model = Sequential::with_input([100, 64]).add(Lstm::new(64)).unwrap();
         assert_eq!(model.summary().rows[0], ("LSTM".to_owned(), vec![64], 4 * 64 * (64 + 64 + 1)));
-        let peephole = Sequential::with_input([10, 5]).add(Lstm::new(4).peephole(true));
+        let peephole = Sequential::with_input([10, 5]).add(Lstm::new(4).peephole(true)).unwrap();
         assert_eq!(peephole.num_params(), 4 * 4 * (4 + 5 + 1) + 3 * 4);
     }
 

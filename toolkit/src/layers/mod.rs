@@ -10,11 +10,12 @@
 //! ```
 //! use fireside::prelude::*;
 //! let model = Sequential::new()
-//!     .add(Conv2d::new(8, 3).activation(Activation::Relu).input_shape([1, 28, 28]))
-//!     .add(MaxPool2d::new(2))
-//!     .add(Flatten)
-//!     .add(Dense::new(10).activation(Activation::Softmax));
+//!     .add(Conv2d::new(8, 3).activation(Activation::Relu).input_shape([1, 28, 28]))?
+//!     .add(MaxPool2d::new(2))?
+//!     .add(Flatten)?
+//!     .add(Dense::new(10).activation(Activation::Softmax))?;
 //! assert_eq!(model.output_shape(), [10]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! **Adding a layer:** write its file here with the description (e.g.
@@ -63,8 +64,9 @@ use burn::tensor::{Device, Tensor};
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let same = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 5).padding(Padding::Same));
+/// let same = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 5).padding(Padding::Same))?;
 /// assert_eq!(same.output_shape(), [8, 28, 28]);   // Padding::Valid gives [8, 24, 24]
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Padding {
@@ -80,7 +82,7 @@ pub enum Padding {
 /// ```
 /// use fireside::prelude::*;
 /// use fireside::layers::LayerError;
-/// let error = Sequential::with_input([1, 28, 28]).try_add(Dense::new(10)).unwrap_err();
+/// let error = Sequential::with_input([1, 28, 28]).add(Dense::new(10)).unwrap_err();
 /// assert!(matches!(error, LayerError::WrongRank { layer: "Dense", .. }));   // Flatten is missing
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -100,6 +102,9 @@ pub enum LayerError {
         "the first layer needs an input shape, e.g. `.input_shape([1, 28, 28])` (Keras's input_shape=...), or use Sequential::with_input"
     )]
     NoInputShape,
+    /// An argument out of its range (e.g. a dropout rate of 1.5).
+    #[error("{layer}: {reason}")]
+    Argument { layer: &'static str, reason: String },
 }
 
 /// Generates, from the list of layers below, [`LayerSpec`] and [`Layer`]
@@ -183,9 +188,10 @@ macro_rules! layers {
         ///
         /// ```
         /// use fireside::prelude::*;
-        /// let model = Sequential::with_input([3]).add(Dense::new(2));
+        /// let model = Sequential::with_input([3]).add(Dense::new(2))?;
         /// let Layer::Dense(dense) = &model.layers[0] else { unreachable!() };
         /// assert_eq!(dense.shape(), (3, 2));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         #[derive(Module, Debug)]
         pub enum Layer {
@@ -200,8 +206,9 @@ macro_rules! layers {
             ///
             /// ```
             /// use fireside::prelude::*;
-            /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3)).add(MaxPool2d::new(2));
+            /// let model = Sequential::with_input([1, 28, 28]).add(Conv2d::new(8, 3))?.add(MaxPool2d::new(2))?;
             /// assert_eq!(model.layers[1].kind(), "MaxPooling2D");
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn kind(&self) -> &'static str {
                 match self {
@@ -213,9 +220,10 @@ macro_rules! layers {
             ///
             /// ```
             /// use fireside::prelude::*;
-            /// let model = Sequential::with_input([4]).add(Dense::new(2));
+            /// let model = Sequential::with_input([4]).add(Dense::new(2))?;
             /// let y = model.layers[0].forward(Tensor::<2>::ones([3, 4], &device()).into());
             /// assert_eq!(y.dims(), [3, 2]);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn forward(&self, x: Batch) -> Batch {
                 match self {
@@ -227,8 +235,9 @@ macro_rules! layers {
             ///
             /// ```
             /// use fireside::prelude::*;
-            /// let model = Sequential::with_input([4]).add(Dense::new(2).regularizer(Regularizer::L1(0.01)));
+            /// let model = Sequential::with_input([4]).add(Dense::new(2).regularizer(Regularizer::L1(0.01)))?;
             /// assert!(model.layers[0].penalty().is_some());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn penalty(&self) -> Option<Tensor<1>> {
                 match self {
@@ -265,7 +274,7 @@ mod tests {
 
     #[test]
     fn a_wrong_batch_panics_with_the_layer_and_the_shape() {
-        let model = Sequential::with_input([1, 4, 4]).add(Conv2d::new(2, 3));
+        let model = Sequential::with_input([1, 4, 4]).add(Conv2d::new(2, 3)).unwrap();
         let flat = Batch::from(Tensor::<2>::ones([2, 16], &crate::device::device()));
         let forward = std::panic::AssertUnwindSafe(|| model.layers[0].forward(flat));
         let panic = std::panic::catch_unwind(forward).unwrap_err();

@@ -3,8 +3,9 @@
 //!
 //! ```
 //! use fireside::prelude::*;
-//! let model = Sequential::with_input([32, 26, 26]).add(MaxPool2d::new(2));
+//! let model = Sequential::with_input([32, 26, 26]).add(MaxPool2d::new(2))?;
 //! assert_eq!(model.output_shape(), [32, 13, 13]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::conv2d::image_shape;
@@ -45,8 +46,9 @@ macro_rules! pooling_layer {
             ///
             /// ```
             /// use fireside::prelude::*;
-            /// let model = Sequential::with_input([8, 28, 28]).add(MaxPool2d::new(2)).add(AvgPool2d::new(2));
+            /// let model = Sequential::with_input([8, 28, 28]).add(MaxPool2d::new(2))?.add(AvgPool2d::new(2))?;
             /// assert_eq!(model.output_shape(), [8, 7, 7]);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn new(pool_size: usize) -> Self {
                 $spec { pool_size: [pool_size; 2], strides: [pool_size; 2] }
@@ -57,8 +59,9 @@ macro_rules! pooling_layer {
             ///
             /// ```
             /// use fireside::prelude::*;
-            /// let model = Sequential::with_input([8, 28, 28]).add(MaxPool2d::new(2).strides(1));
+            /// let model = Sequential::with_input([8, 28, 28]).add(MaxPool2d::new(2).strides(1))?;
             /// assert_eq!(model.output_shape(), [8, 27, 27]);   // AvgPool2d alike
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn strides(mut self, strides: usize) -> Self {
                 self.strides = [strides; 2];
@@ -84,9 +87,10 @@ macro_rules! pooling_layer {
         ///
         /// ```
         /// use fireside::prelude::*;
-        /// let model = Sequential::with_input([1, 4, 4]).add(MaxPool2d::new(2)).add(AvgPool2d::new(2));
+        /// let model = Sequential::with_input([1, 4, 4]).add(MaxPool2d::new(2))?.add(AvgPool2d::new(2))?;
         /// assert_eq!(model.layers[1].kind(), "AveragePooling2D");
         /// assert_eq!(model.num_params(), 0);   // pooling has no weights
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         #[derive(Module, Debug)]
         pub struct $layer {
@@ -99,10 +103,11 @@ macro_rules! pooling_layer {
             ///
             /// ```
             /// use fireside::prelude::*;
-            /// let model = Sequential::with_input([1, 2, 2]).add(MaxPool2d::new(2));
+            /// let model = Sequential::with_input([1, 2, 2]).add(MaxPool2d::new(2))?;
             /// let Layer::MaxPool2d(pool) = &model.layers[0] else { unreachable!() };
             /// let x = Tensor::<4>::from_floats([[[[1.0, 2.0], [3.0, 4.0]]]], &device());
             /// assert_eq!(pool.forward(x).values(), vec![4.0]);   // AvgPool2d gives 2.5
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
                 self.pool.forward(x)

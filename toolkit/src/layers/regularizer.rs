@@ -3,8 +3,9 @@
 //!
 //! ```
 //! use fireside::prelude::*;
-//! let model = Sequential::with_input([784]).add(Dense::new(16).regularizer(Regularizer::L2(1e-3)));
+//! let model = Sequential::with_input([784]).add(Dense::new(16).regularizer(Regularizer::L2(1e-3)))?;
 //! assert!(model.penalty().is_some());   // `fit` adds it to the loss
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use burn::tensor::Tensor;

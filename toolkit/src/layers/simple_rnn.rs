@@ -11,10 +11,11 @@
 //! use fireside::prelude::*;
 //! // seed A 4.2: MNIST rows as 28 steps of 28 pixels, 256 hidden units, 10 classes
 //! let model = Sequential::new()
-//!     .add(SimpleRnn::new(256).input_shape([28, 28]))
-//!     .add(Dense::new(10));
+//!     .add(SimpleRnn::new(256).input_shape([28, 28]))?
+//!     .add(Dense::new(10))?;
 //! assert_eq!(model.output_shape(), [10]);
 //! assert_eq!(model.summary().rows[0].2, 256 * (256 + 28 + 1));   // as Keras counts
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError};
@@ -29,9 +30,10 @@ use burn::tensor::{Device, Tensor};
 /// use fireside::prelude::*;
 /// // Keras: SimpleRNN(32, return_sequences=True, input_shape=(10, 8))
 /// let rnn = SimpleRnn::new(32).return_sequences(true).input_shape([10, 8]);
-/// let model = Sequential::new().add(rnn).add(SimpleRnn::new(16));   // stacked
+/// let model = Sequential::new().add(rnn)?.add(SimpleRnn::new(16))?;   // stacked
 /// assert_eq!(model.summary().rows[0].1, vec![10, 32]);
 /// assert_eq!(model.output_shape(), [16]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimpleRnn {
@@ -72,8 +74,9 @@ impl SimpleRnn {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::with_input([5, 3]).add(SimpleRnn::new(4).return_sequences(true));
+    /// let model = Sequential::with_input([5, 3]).add(SimpleRnn::new(4).return_sequences(true))?;
     /// assert_eq!(model.output_shape(), [5, 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn return_sequences(mut self, return_sequences: bool) -> Self {
         self.return_sequences = return_sequences;
@@ -84,8 +87,9 @@ impl SimpleRnn {
     ///
     /// ```
     /// use fireside::prelude::*;
-    /// let model = Sequential::new().add(SimpleRnn::new(4).input_shape([28, 28]));
+    /// let model = Sequential::new().add(SimpleRnn::new(4).input_shape([28, 28]))?;
     /// assert_eq!(model.input_shape(), [28, 28]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_shape(mut self, shape: [usize; 2]) -> Self {
         self.input_shape = Some(shape.to_vec());
@@ -136,9 +140,10 @@ impl LayerDescription for SimpleRnn {
 ///
 /// ```
 /// use fireside::prelude::*;
-/// let model = Sequential::with_input([28, 28]).add(SimpleRnn::new(16));
+/// let model = Sequential::with_input([28, 28]).add(SimpleRnn::new(16))?;
 /// let Layer::SimpleRnn(rnn) = &model.layers[0] else { unreachable!() };
 /// assert_eq!(rnn.units(), 16);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Module, Debug)]
 pub struct SimpleRnnLayer {
@@ -382,7 +387,9 @@ mod tests {
     fn counts_parameters_as_keras_and_stacks() {
         let model = Sequential::with_input([7, 5])
             .add(SimpleRnn::new(4).return_sequences(true))
-            .add(SimpleRnn::new(3));
+            .unwrap()
+            .add(SimpleRnn::new(3))
+            .unwrap();
         let summary = model.summary();
         assert_eq!(summary.rows[0], ("SimpleRNN".to_owned(), vec![7, 4], 4 * (4 + 5 + 1)));
         assert_eq!(summary.rows[1], ("SimpleRNN".to_owned(), vec![3], 3 * (3 + 4 + 1)));
@@ -392,7 +399,7 @@ mod tests {
 
     #[test]
     fn rejects_flat_input() {
-        let error = Sequential::with_input([5]).try_add(SimpleRnn::new(4)).unwrap_err();
+        let error = Sequential::with_input([5]).add(SimpleRnn::new(4)).unwrap_err();
         assert!(error.to_string().contains("sequences [steps, features]"), "{error}");
     }
 
