@@ -65,7 +65,7 @@ fn what_a_notebook_can_get_wrong_is_an_error_that_names_the_fix() {
     let wrong_width = Tensor::<2>::zeros([64, 3], &device());
     let error = model.fit(wrong_width, y.clone(), Fit::epochs(1).quiet()).unwrap_err();
     assert!(matches!(error, FitError::InputShape { .. }) && error.to_string().contains("reshape"), "{error}");
-    let error = model.evaluate(x.clone(), y.clone().slice([0..10])).unwrap_err();
+    let error = model.evaluate(x.clone(), y.clone().narrow(0, 0, 10)).unwrap_err();
     assert_eq!(error, FitError::TargetCount { examples: 64, targets: 10 });
     let one_hot = y.clone().one_hot::<2>(2).float();
     let error = model.fit(x.clone(), one_hot, Fit::epochs(1).quiet()).unwrap_err();
