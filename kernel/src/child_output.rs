@@ -11,7 +11,6 @@ use crossbeam_channel::{Receiver, Sender, select};
 use evcxr::EvalContextOutputs;
 use fireside_seam::Event;
 use jupyter_protocol::{ClearOutput, DisplayData, Media, Stdio, StreamContent, Transient, UpdateDisplayData};
-use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,6 +41,8 @@ struct CellState {
     /// cell, as in ipykernel (upstream evcxr showed it in the next cell).
     /// `None` before the first cell (the toolkit's preload): to the log.
     parent: Option<Message>,
+    /// Whether a cell runs now, rather than `parent` being the last one.
+    running: bool,
     events: CellEvents,
     /// Text sent to the cell so far, and text dropped past `OUTPUT_LIMIT`.
     sent_bytes: usize,
@@ -85,6 +86,7 @@ impl Forwarders {
     pub fn begin_cell(&self, parent: Message) {
         let mut state = self.state.lock().unwrap();
         state.parent = Some(parent);
+        state.running = true;
         state.events = CellEvents::default();
         state.sent_bytes = 0;
         state.dropped_bytes = 0;
@@ -113,6 +115,7 @@ impl Forwarders {
             );
             self.outbox.publish(parent, StreamContent::stderr(&text));
         }
+        state.running = false;
         std::mem::take(&mut state.events)
     }
 }
@@ -223,20 +226,30 @@ impl Stream {
     fn event(&mut self, event: Event) {
         let mut state = self.state.lock().unwrap();
         match event {
-            Event::Panic { message, location } => {
+            Event::Panic { message, location } if state.running => {
                 state.events.panic = Some(PanicReport { message, location })
+            }
+            // A thread that a cell left running panicked between cells: its
+            // message goes to that cell, as its output does.
+            Event::Panic { message, location } => {
+                let text = format!("a background thread panicked at {location}:\n{message}\n");
+                match &state.parent {
+                    Some(parent) => self.outbox.publish(parent, StreamContent::stderr(&text)),
+                    None => eprint!("fireside: {text}"),
+                }
             }
             Event::Display { data, metadata, display_id } => {
                 if let Some(parent) = &state.parent {
                     let transient = Some(Transient { display_id });
-                    self.outbox.publish(parent, DisplayData { data: media(data), metadata, transient });
+                    let display = DisplayData { data: Media::default(), metadata, transient };
+                    self.outbox.publish_with_data(parent, display, data);
                 }
             }
             Event::UpdateDisplay { data, metadata, display_id } => {
                 if let Some(parent) = &state.parent {
                     let transient = Transient { display_id: Some(display_id) };
-                    let update = UpdateDisplayData { data: media(data), metadata, transient };
-                    self.outbox.publish(parent, update);
+                    let update = UpdateDisplayData { data: Media::default(), metadata, transient };
+                    self.outbox.publish_with_data(parent, update, data);
                 }
             }
             Event::ClearOutput { wait } => {
@@ -248,9 +261,4 @@ impl Stream {
             }
         }
     }
-}
-
-/// A MIME bundle from the toolkit, as `jupyter_protocol` types it.
-fn media(bundle: serde_json::Map<String, Value>) -> Media {
-    serde_json::from_value(Value::Object(bundle)).unwrap_or_default()
 }

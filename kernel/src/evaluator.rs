@@ -234,14 +234,14 @@ impl Evaluator {
                 {
                     outbox.publish(&message, StreamContent::stderr(&timing));
                 }
-                let data = display_data(outputs);
-                if !data.content.is_empty() && !request.silent {
+                let bundle = display_bundle(outputs);
+                if !bundle.is_empty() && !request.silent {
                     // An empty transient is sent as `{}`, not `null`.
                     let result = ExecuteResult {
                         transient: Some(Transient::default()),
-                        ..ExecuteResult::new(count, data)
+                        ..ExecuteResult::new(count, Media::default())
                     };
-                    outbox.publish(&message, result);
+                    outbox.publish_with_data(&message, result, bundle);
                 }
             }
             Outcome::Error(error) => {
@@ -284,6 +284,7 @@ impl Evaluator {
                 evalue: reason,
                 traceback: Vec::new(),
             })),
+            user_expressions: Some(HashMap::new()),
             ..ExecuteReply::default()
         };
         outbox.reply(&message, reply);
@@ -294,6 +295,7 @@ impl Evaluator {
         ExecuteReply {
             status: ReplyStatus::Aborted,
             execution_count: ExecutionCount::new(self.execution_count),
+            user_expressions: Some(HashMap::new()),
             ..ExecuteReply::default()
         }
     }
@@ -571,11 +573,9 @@ impl Evaluator {
 }
 
 /// The MIME bundle of a cell's final value, as evcxr collected it.
-fn display_data(outputs: &EvalOutputs) -> Media {
+fn display_bundle(outputs: &EvalOutputs) -> serde_json::Map<String, Value> {
     let by_mime: &HashMap<String, String> = &outputs.content_by_mime_type;
-    let bundle: serde_json::Map<String, Value> =
-        by_mime.iter().map(|(mime, content)| (mime.clone(), json!(content))).collect();
-    serde_json::from_value(Value::Object(bundle)).unwrap_or_default()
+    by_mime.iter().map(|(mime, content)| (mime.clone(), json!(content))).collect()
 }
 
 /// After `:timing`, each cell says how long it took and where the time

@@ -34,6 +34,20 @@ impl Outbox {
         let _ = self.iopub.send(Message::child_of(parent, content));
     }
 
+    /// `content` with its MIME bundle as the cell or the toolkit wrote it:
+    /// jupyter-protocol's `Media` would drop a whole bundle whose entries it
+    /// cannot type (a JSON type given as a string, as evcxr sends it).
+    pub fn publish_with_data(
+        &self,
+        parent: &Message,
+        content: impl Into<JupyterMessageContent>,
+        data: serde_json::Map<String, serde_json::Value>,
+    ) {
+        let mut message = Message::child_of(parent, content);
+        message.content["data"] = serde_json::Value::Object(data);
+        let _ = self.iopub.send(message);
+    }
+
     pub fn status(&self, parent: &Message, execution_state: ExecutionState) {
         self.publish(parent, Status { execution_state });
     }
@@ -124,9 +138,16 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     tokio::spawn(drain(control_send, control_rx, signer.clone()));
     tokio::spawn(drain(stdin_send, stdin_rx, signer.clone()));
     tokio::spawn(async move {
-        while let Ok(ping) = heartbeat.recv().await {
-            if heartbeat.send(ping).await.is_err() {
-                break;
+        loop {
+            match heartbeat.recv().await {
+                Ok(ping) => {
+                    if heartbeat.send(ping).await.is_err() {
+                        break;
+                    }
+                }
+                Err(zeromq::ZmqError::NoMessage) => break,
+                // One peer's bad message: that peer is dropped, the others still ping.
+                Err(error) => eprintln!("fireside: dropped a heartbeat peer: {error}"),
             }
         }
     });
@@ -226,9 +247,15 @@ async fn receive<S: SocketRecv>(
     loop {
         let frames: Vec<Bytes> = match socket.recv().await {
             Ok(message) => message.into_vec(),
-            Err(error) => {
-                eprintln!("fireside: a socket closed: {error}");
+            Err(zeromq::ZmqError::NoMessage) => {
+                eprintln!("fireside: a socket closed");
                 return None;
+            }
+            // One peer's bad message (too large, not ZMTP): that peer is
+            // dropped, and the socket goes on serving the others.
+            Err(error) => {
+                eprintln!("fireside: dropped a peer: {error}");
+                continue;
             }
         };
         match Message::decode(frames, signer) {

@@ -55,6 +55,20 @@ std::thread::spawn(|| {
     after = run(kc, 'println!("next cell")')
     assert after.stdout == "next cell\n" and "late" not in after.stderr, after
 
+    # A panic of such a thread is told in the cell that started it, too.
+    panicking = run(kc, 'std::thread::spawn(|| { std::thread::sleep(std::time::Duration::from_millis(500)); panic!("late panic"); });')
+    told = []
+    deadline = time.monotonic() + 20
+    while not told and time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except Exception:
+            continue
+        if msg["msg_type"] == "stream" and "late panic" in msg["content"]["text"]:
+            told.append(msg)
+    assert told and told[0]["parent_header"]["msg_id"] == panicking.reply["parent_header"]["msg_id"], told
+    assert run(kc, "1 + 1").status == "ok", "the next cell is not the panic's"
+
 
 # rustc evaluates the constant while it compiles the cell: about 45 s here.
 SLOW_TO_COMPILE = """

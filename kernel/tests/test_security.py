@@ -212,3 +212,20 @@ def test_a_huge_declared_frame_is_refused_before_any_signature(fresh_kernel):
     # ... and goes on serving everyone else.
     assert km.is_alive()
     assert_still_answers(shell_socket(km), good)
+
+    # The heartbeat too: its socket hangs up on such a peer and still answers.
+    hb_port = km.get_connection_info()["hb_port"]
+    peer = zmtp_peer(hb_port)
+    peer.sendall(b"\x02" + (1 << 40).to_bytes(8, "big"))
+    try:
+        while peer.recv(4096):
+            pass
+    except (ConnectionResetError, socket.timeout):
+        pass
+    ping = zmq.Context.instance().socket(zmq.REQ)
+    ping.linger = 0
+    ping.connect(f"tcp://127.0.0.1:{hb_port}")
+    ping.send(b"ping")
+    assert ping.poll(5000), "the heartbeat answers after a bad peer"
+    assert ping.recv() == b"ping"
+    ping.close()

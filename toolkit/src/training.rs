@@ -976,7 +976,7 @@ impl Model {
                 }
                 let (xb, yb) = train.next_batch();
                 let examples = xb.len();
-                // A source's batches are checked one by one; fit's were checked whole.
+                // Checked batch by batch: a source's batches are only seen here.
                 running.add(examples, self.train_on_batch(xb, yb)?);
                 let so_far = running.stats();
                 let logs =

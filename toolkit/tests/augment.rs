@@ -97,11 +97,23 @@ fn fit_generator_repeats_with_the_same_seeds() {
 }
 
 #[test]
-#[should_panic(expected = "pass a validation source")]
 fn validation_split_is_refused_with_a_generator() {
     let (x, y) = bars(8, 5);
     let mut train = ImageDataGenerator::new().flow(x, y, 4).unwrap();
-    classifier().fit_generator(&mut train, Fit::epochs(1).validation_split(0.2).quiet(), None).unwrap();
+    let error = classifier()
+        .fit_generator(&mut train, Fit::epochs(1).validation_split(0.2).quiet(), None)
+        .unwrap_err();
+    assert!(error.to_string().contains("pass a validation source"), "{error}");
+}
+
+#[test]
+fn options_out_of_range_are_refused_when_the_flow_is_made() {
+    let (x, y) = bars(8, 5);
+    let error = ImageDataGenerator::new().rotation_range(-5.0).flow(x.clone(), y.clone(), 4).unwrap_err();
+    assert!(error.to_string().starts_with("rotation_range"), "{error}");
+    let error = ImageDataGenerator::new().zoom_range(1.5).flow(x.clone(), y.clone(), 4).unwrap_err();
+    assert!(error.to_string().contains("z < 1"), "{error}");
+    assert!(ImageDataGenerator::new().flow(x, y, 0).is_err(), "batch_size 0");
 }
 
 #[test]

@@ -73,9 +73,10 @@ impl ChildProcess {
 
         let stdin = process.stdin.take();
         // Handle stderr by patching it through to a channel in our output struct.
-        let mut child_stderr =
-            std::io::BufRead::lines(BufReader::new(process.stderr.take().unwrap()));
-        let child_stdout = std::io::BufRead::lines(BufReader::new(process.stdout.take().unwrap()));
+        // fireside: read lossily, as stdout (change 18): upstream stopped
+        // reading stderr at the first line that was not UTF-8.
+        let mut child_stderr = BufReader::new(process.stderr.take().unwrap());
+        let child_stdout = BufReader::new(process.stdout.take().unwrap());
 
         // If we already have an Arc<Mutex<>> wrapping an old process, then
         // reuse it, putting our new process into it. If we don't, then create a
@@ -95,7 +96,7 @@ impl ChildProcess {
             let stderr_sender = Arc::clone(&stderr_sender);
             move || {
                 let stderr_sender = stderr_sender.lock().unwrap();
-                while let Some(Ok(line)) = child_stderr.next() {
+                while let Some(Ok(line)) = read_line_lossy(&mut child_stderr) {
                     // Ignore errors, since it just means that the user of the library has dropped the receive end.
                     let _ = stderr_sender.send(line);
                 }
@@ -223,7 +224,7 @@ struct StdoutRouter {
 
 impl StdoutRouter {
     fn spawn(
-        mut lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+        mut stdout: BufReader<std::process::ChildStdout>,
         to_caller: crossbeam_channel::Sender<String>,
     ) -> (
         crossbeam_channel::Receiver<std::io::Result<String>>,
@@ -238,7 +239,11 @@ impl StdoutRouter {
         std::thread::spawn({
             let router = Arc::clone(&router);
             move || {
-                for line in lines.by_ref() {
+                // Lines are read as bytes and decoded lossily: a cell that
+                // prints bytes that are not UTF-8 gets them replaced, where
+                // an error would have stopped the reading, and the runtime
+                // with it once the pipe was full.
+                while let Some(line) = read_line_lossy(&mut stdout) {
                     let router = router.lock().unwrap();
                     match (line, &router.to_cell) {
                         (Ok(line), _) if !router.cell_runs => {
@@ -261,6 +266,25 @@ impl StdoutRouter {
     }
 }
 
+/// fireside: the next line without its line ending, bytes that are not
+/// UTF-8 replaced; `None` at the end of the pipe (change 18).
+fn read_line_lossy(reader: &mut impl std::io::BufRead) -> Option<std::io::Result<String>> {
+    let mut bytes = Vec::new();
+    match reader.read_until(b'\n', &mut bytes) {
+        Ok(0) => None,
+        Ok(_) => {
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+            }
+            Some(Ok(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+        Err(error) => Some(Err(error)),
+    }
+}
+
 impl Drop for ChildProcess {
     fn drop(&mut self) {
         // Drop child_stdin before we wait. Our subprocess uses stdin being
@@ -271,5 +295,20 @@ impl Drop for ChildProcess {
             // with zombie processes.
             let _ = self.process_handle.lock().unwrap().wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_line_lossy;
+
+    // fireside: a test of change 18.
+    #[test]
+    fn lines_are_read_whole_and_lossily() {
+        let mut input: &[u8] = b"one\r\ntwo \xff\nlast";
+        let lines: Vec<String> = std::iter::from_fn(|| read_line_lossy(&mut input))
+            .map(|line| line.unwrap())
+            .collect();
+        assert_eq!(lines, ["one", "two \u{fffd}", "last"]);
     }
 }

@@ -1355,6 +1355,16 @@ impl EvalContext {
                         );
                     }
                 }
+                // fireside: a `?` in the last expression fails to compile in
+                // the display code too, before the cell allows `?`. Allowing
+                // it first keeps the value's rich display; upstream fell back
+                // to Debug text and compiled three times (FIRESIDE.md, change 19).
+                CodeKind::WithFallback(_)
+                    if is_question_mark_outside_result(error) && !state.allow_question_mark =>
+                {
+                    state.allow_question_mark = true;
+                    fixed_errors.insert("Allow question mark");
+                }
                 CodeKind::WithFallback(fallback) => {
                     user_code.apply_fallback(fallback);
                     fixed_errors.insert("Fallback");
@@ -1561,6 +1571,12 @@ fn non_persistable_type_error(variable_name: &str, actual_type: &str) -> Result<
         variable_name,
         actual_type
     );
+}
+
+/// fireside: rustc's "the `?` operator can only be used in a function that
+/// returns `Result` or `Option`" (change 19).
+fn is_question_mark_outside_result(error: &CompilationError) -> bool {
+    error.code() == Some("E0277") && error.message().contains("`?` operator")
 }
 
 fn fix_path() {

@@ -822,6 +822,36 @@ fn shorten_type_name() {
     );
 }
 
+// fireside: a last expression that ends in `?` keeps its rich display
+// (FIRESIDE.md, change 19).
+#[test]
+fn question_mark_in_the_last_expression_keeps_its_display() {
+    let mut e = new_context();
+    eval!(e,
+        struct Rich;
+        impl Rich {
+            fn evcxr_display(&self) {
+                println!("EVCXR_BEGIN_CONTENT text/html\n<b>rich</b>\nEVCXR_END_CONTENT");
+            }
+        }
+        fn make() -> Result<Rich, String> { Ok(Rich) }
+    );
+    let outputs = e.execute("make()?").unwrap();
+    assert_eq!(
+        outputs
+            .content_by_mime_type
+            .get("text/html")
+            .map(String::as_str),
+        Some("<b>rich</b>")
+    );
+    let phases: Vec<&str> = outputs
+        .phases
+        .iter()
+        .map(|phase| phase.name.as_str())
+        .collect();
+    assert!(!phases.contains(&"Fallback"), "{phases:?}");
+}
+
 #[test]
 fn question_mark_operator() {
     let mut e = new_context();

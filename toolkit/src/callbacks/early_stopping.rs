@@ -62,7 +62,8 @@ impl Callback for EarlyStopping {
             return Flow::Continue;
         }
         self.waited += 1;
-        if self.waited > self.patience { Flow::Stop } else { Flow::Continue }
+        // As Keras: with patience p, the p-th epoch without improvement is the last.
+        if self.waited >= self.patience.max(1) { Flow::Stop } else { Flow::Continue }
     }
 }
 
@@ -78,10 +79,11 @@ mod tests {
     fn stops_after_patience_epochs_without_improvement() {
         let mut stop = EarlyStopping::new().patience(2);
         stop.on_train_begin(10, 1);
-        let losses = [1.0, 0.5, 0.6, 0.55, 0.7];
+        // Two epochs without improvement after the best (0.5): the second stops.
+        let losses = [1.0, 0.5, 0.6, 0.55];
         let flows: Vec<Flow> =
             losses.iter().enumerate().map(|(i, &loss)| stop.on_epoch_end(i, &epoch(loss))).collect();
-        assert_eq!(flows, [Flow::Continue, Flow::Continue, Flow::Continue, Flow::Continue, Flow::Stop]);
+        assert_eq!(flows, [Flow::Continue, Flow::Continue, Flow::Continue, Flow::Stop]);
     }
 
     #[test]

@@ -9,6 +9,11 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use std::convert::TryFrom;
 
+/// fireside: what a frame costs besides its bytes, counted toward the
+/// maximum message size, so that a message of many empty frames is bounded
+/// too (change 1).
+const FRAME_OVERHEAD: usize = 64;
+
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     command: bool,
@@ -131,7 +136,8 @@ impl Decoder for ZmqCodec {
                     };
                     // fireside: refused before anything is reserved for it (change 1).
                     if let Some(max) = self.max_message_size {
-                        if frame_len > max.saturating_sub(self.buffered_len) {
+                        let cost = frame_len.saturating_add(FRAME_OVERHEAD);
+                        if cost > max.saturating_sub(self.buffered_len) {
                             return Err(CodecError::Decode(
                                 "Message exceeds the socket's maximum message size",
                             ));
@@ -149,7 +155,7 @@ impl Decoder for ZmqCodec {
                     }
 
                     // fireside: counted toward the maximum message size (change 1).
-                    self.buffered_len += data.len();
+                    self.buffered_len += data.len() + FRAME_OVERHEAD;
                     // process incoming message frame
                     match &mut self.buffered_message {
                         Some(v) => v.push_back(data.freeze()),
@@ -247,6 +253,16 @@ pub(crate) mod tests {
         for more in [true, false] {
             bytes.extend_from_slice(&[u8::from(more), 200]);
             bytes.extend_from_slice(&[b'x'; 200]);
+        }
+        assert!(codec.decode(&mut bytes).is_err());
+    }
+
+    #[test]
+    fn a_message_of_many_empty_frames_is_bounded_too() {
+        let mut codec = limited(64 * 1024);
+        let mut bytes = BytesMut::new();
+        for _ in 0..2000 {
+            bytes.extend_from_slice(&[1, 0]); // `more`, an empty frame
         }
         assert!(codec.decode(&mut bytes).is_err());
     }
