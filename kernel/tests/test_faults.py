@@ -2,6 +2,7 @@
 are kept, and the kernel goes on serving."""
 
 import os
+import queue
 import signal
 import time
 
@@ -27,6 +28,20 @@ def test_print_without_a_newline_before_a_display_keeps_both(fresh_kernel):
     assert len(displays) == 1 and "the table" in displays[0]["content"]["data"]["text/markdown"]
 
 
+def streams_containing(kc, text, count, seconds=20):
+    """The next `count` stream messages on iopub whose text contains `text`."""
+    found = []
+    deadline = time.monotonic() + seconds
+    while len(found) < count and time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            continue
+        if msg["msg_type"] == "stream" and text in msg["content"]["text"]:
+            found.append(msg)
+    return found
+
+
 def test_a_background_threads_output_goes_to_the_cell_that_started_it(fresh_kernel):
     # It waited in the runtime's pipe (stdout) and came out as the next
     # cell's output. Now it goes to the last cell, as in ipykernel.
@@ -39,15 +54,7 @@ std::thread::spawn(|| {
 });
 """, timeout=60)
     assert started.status == "ok", started
-    late = []
-    deadline = time.monotonic() + 20
-    while len(late) < 2 and time.monotonic() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=1)
-        except Exception:
-            continue
-        if msg["msg_type"] == "stream" and "late to" in msg["content"]["text"]:
-            late.append(msg)
+    late = streams_containing(kc, "late to", 2)
     assert {m["content"]["name"] for m in late} == {"stdout", "stderr"}, late
     started_id = started.reply["parent_header"]["msg_id"]
     assert all(m["parent_header"]["msg_id"] == started_id for m in late)
@@ -57,15 +64,7 @@ std::thread::spawn(|| {
 
     # A panic of such a thread is told in the cell that started it, too.
     panicking = run(kc, 'std::thread::spawn(|| { std::thread::sleep(std::time::Duration::from_millis(500)); panic!("late panic"); });')
-    told = []
-    deadline = time.monotonic() + 20
-    while not told and time.monotonic() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=1)
-        except Exception:
-            continue
-        if msg["msg_type"] == "stream" and "late panic" in msg["content"]["text"]:
-            told.append(msg)
+    told = streams_containing(kc, "late panic", 1)
     assert told and told[0]["parent_header"]["msg_id"] == panicking.reply["parent_header"]["msg_id"], told
     assert run(kc, "1 + 1").status == "ok", "the next cell is not the panic's"
 
