@@ -912,6 +912,9 @@ impl EvalContext {
         let mut remaining_retries = 5;
         // TODO: Now that we have rust analyzer, we can probably with a bit of work obtain all the
         // information we need without relying on compilation errors. See if we can get rid of this.
+        // fireside: the variables dropped on the way, because their type was
+        // redefined (FIRESIDE.md, change 20).
+        let mut lost = Vec::new();
         loop {
             // Try to compile and run the code.
             let result = self.try_run_statements(
@@ -924,6 +927,13 @@ impl EvalContext {
             match result {
                 Ok(execution_artifacts) => {
                     return Ok(execution_artifacts.output);
+                }
+
+                // fireside: a cell that uses a variable lost to a redefined
+                // type fails to compile once the variable is dropped; say
+                // that it was lost, not that it cannot be found (change 20).
+                Err(Error::CompilationErrors(errors)) if uses_a_lost_variable(&errors, &lost) => {
+                    return Err(Error::TypeRedefinedVariablesLost(lost));
                 }
 
                 Err(Error::CompilationErrors(errors)) => {
@@ -966,6 +976,7 @@ impl EvalContext {
                         self.committed_state.variable_states.remove(variable);
                         self.committed_state.stored_variable_states.remove(variable);
                     }
+                    lost.extend(variables);
                     remaining_retries -= 1;
                 }
                 Err(error) => return Err(error),
@@ -1571,6 +1582,17 @@ fn non_persistable_type_error(variable_name: &str, actual_type: &str) -> Result<
         variable_name,
         actual_type
     );
+}
+
+/// fireside: whether `errors` include rustc's "cannot find value `v`" for a
+/// variable `v` of `lost` (change 20).
+fn uses_a_lost_variable(errors: &[CompilationError], lost: &[String]) -> bool {
+    errors.iter().any(|error| {
+        error.code() == Some("E0425")
+            && lost
+                .iter()
+                .any(|variable| error.message().contains(&format!("`{variable}`")))
+    })
 }
 
 /// fireside: rustc's "the `?` operator can only be used in a function that

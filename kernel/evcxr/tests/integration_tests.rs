@@ -604,10 +604,6 @@ fn multiple_identical_use_statements() {
 }
 
 #[test]
-// fireside: fails. A cell loads only the variables it mentions (change 3),
-// so redefining `Foo` no longer drops `f1` and `f2`; a later `f1.x` then
-// fails with "cannot find value `f1`" instead of saying that `f1` was lost.
-#[ignore = "fireside: variables of a redefined type are not dropped (FIRESIDE.md, known limits)"]
 fn redefine_type_with_existing_var() {
     let mut e = new_context();
     eval!(e,
@@ -628,7 +624,8 @@ fn redefine_type_with_existing_var() {
     // `f1` and `f2` should have been dropped because the type Foo was
     // redefined.
     // fireside: a cell loads only the variables it mentions (change 3), so
-    // `f1` and `f2` are dropped when a cell uses them, not before.
+    // `f1` and `f2` are dropped when a cell uses them, not before; that cell
+    // is told they were lost (change 20).
     assert_eq!(variable_names(&e), vec!["f1", "f2", "f3"]);
     match e.execute("f1.x") {
         Err(Error::TypeRedefinedVariablesLost(lost)) => assert_eq!(lost, vec!["f1"]),
