@@ -69,10 +69,12 @@ wants_gpu() {
 
 # `fireside install` with the toolkit's features as ci/build built them (and
 # CI unset, as for every cargo run: the template records its environment).
+# The toolkit is named: the binary's default is the checkout it was compiled
+# in, which the shared build directory may have taken from another clone.
 install_kernel() {
   local gpu=()
   if wants_gpu; then gpu=(--gpu); fi
-  env -u CI "$FIRESIDE_BIN" install "$@" "${gpu[@]}"
+  env -u CI "$FIRESIDE_BIN" install --toolkit "$REPO/toolkit" "$@" "${gpu[@]}"
 }
 
 # Where the toolkit with its GPU backend is built: the build directory

@@ -369,7 +369,7 @@ pub fn shipped_imdb_dir() -> PathBuf {
     std::env::var_os(SHIPPED_IMDB_ENV)
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/review-sentences")))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("FIRESIDE_DATASETS_DATA"), "/review-sentences")))
 }
 
 /// The texts of `dir/pos` (label 1) and `dir/neg` (label 0), each folder in

@@ -53,7 +53,7 @@ pub fn data_dir() -> PathBuf {
 /// ```
 pub fn shipped_data_dir() -> PathBuf {
     env_path(SHIPPED_DATA_ENV)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-subset")))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("FIRESIDE_DATASETS_DATA"), "/mnist-subset")))
 }
 
 /// The folder that holds the CIFAR-10-like set shipped with this crate
@@ -68,7 +68,7 @@ pub fn shipped_data_dir() -> PathBuf {
 /// ```
 pub fn shipped_cifar10_dir() -> PathBuf {
     env_path(SHIPPED_CIFAR10_ENV)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/cifar10-subset")))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("FIRESIDE_DATASETS_DATA"), "/cifar10-subset")))
 }
 
 /// The value of an environment variable as a path, if it is set and not empty.
