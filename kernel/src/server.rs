@@ -199,6 +199,7 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     tokio::select! {
         _ = shutdown_rx.recv() => {}
         _ = sigterm.recv() => eprintln!("fireside: SIGTERM, shutting down"),
+        _ = parent_exited() => eprintln!("fireside: the server that started this kernel has exited, shutting down"),
     }
     // A cell still running is stopped, not waited for: a frontend gives a
     // shutdown a few seconds before it kills the kernel by signal.
@@ -207,6 +208,28 @@ pub async fn run(connection: ConnectionInfo, options: KernelOptions) -> anyhow::
     // Give the reply a moment to leave before the process exits.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     Ok(())
+}
+
+/// Where jupyter_client puts the process id of the server that starts a
+/// kernel. ipykernel's parent poller reads it, and so does fireside.
+const PARENT_PID_VARIABLE: &str = "JPY_PARENT_PID";
+
+/// Resolves once the server that started the kernel has exited. A server
+/// that ends without shutting its kernels down (jupyter_server stopped by a
+/// SIGINT without a terminal, as JupyterHub stops a student's server) would
+/// otherwise leave this kernel running, with its memory, for good. Never
+/// resolves where no server is named, or where it is not this process's
+/// parent (a kernel started by hand from a notebook's terminal).
+async fn parent_exited() {
+    let named = std::env::var(PARENT_PID_VARIABLE).ok().and_then(|pid| pid.parse::<u32>().ok());
+    match named {
+        Some(parent) if parent > 1 && std::os::unix::process::parent_id() == parent => {
+            while std::os::unix::process::parent_id() == parent {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 struct Shared {

@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +58,8 @@ class Server:
                 *(["--allow-root"] if os.geteuid() == 0 else []),
             ],
             env={**os.environ, "JUPYTER_RUNTIME_DIR": os.path.join(root, "runtime")},
+            # As JupyterHub starts a student's server: no terminal.
+            stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -259,3 +262,57 @@ def test_interrupt_and_shutdown_through_the_rest_api(server):
     asyncio.run(scenario())
     server.request("DELETE", f"/api/kernels/{kernel_id}")
     assert kernel_id not in [k["id"] for k in server.get("/api/kernels")]
+
+
+def kernel_process(kernel_id: str) -> int:
+    """The pid of the kernel whose connection file names `kernel_id`."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if b"fireside\0kernel" in cmdline and f"kernel-{kernel_id}.json".encode() in cmdline:
+                return int(entry)
+    raise AssertionError(f"no process for kernel {kernel_id}")
+
+
+def test_a_server_that_exits_without_shutting_its_kernel_down_takes_it_along(tmp_path):
+    """jupyter_server stopped by SIGINT without a terminal (as JupyterHub
+    stops a student's server) exits at once and does not shut its kernels
+    down. The kernel notices that its server is gone, as ipykernel does, and
+    exits cleanly: no process and no private directory are left behind."""
+    server = Server(str(tmp_path))
+    kernel_id = start_kernel(server)
+
+    async def private_dir():
+        session = await Session(server, kernel_id).connect()
+        result = await session.execute('std::env::var("FIRESIDE_PRIVATE_DIR").unwrap()', FIRST_CELL_TIMEOUT)
+        session.close()
+        return text_of(result).strip().strip('"')
+
+    try:
+        private = asyncio.run(private_dir())
+        pid = kernel_process(kernel_id)
+        assert os.path.isdir(private), private
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and running(pid):
+            time.sleep(0.1)
+        assert not running(pid), "the kernel outlived the server that started it"
+        assert not os.path.exists(private), f"the kernel left {private} behind"
+        with open(server.log.name) as log:
+            assert "the server that started this kernel has exited" in log.read()
+    finally:
+        server.stop()
+
+
+def running(pid: int) -> bool:
+    """Whether a process runs (a zombie, not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
