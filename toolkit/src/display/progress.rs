@@ -36,6 +36,7 @@ pub struct ProgressBar {
     last_drawn: Option<Instant>,
     handle: Option<DisplayHandle>,
     finished: bool,
+    restarted: bool,
 }
 
 impl ProgressBar {
@@ -74,6 +75,7 @@ impl ProgressBar {
             last_drawn: None,
             handle: None,
             finished: false,
+            restarted: false,
         }
     }
 
@@ -127,7 +129,7 @@ impl ProgressBar {
     pub fn inc(&mut self, steps: usize) {
         self.done += steps;
         let due = self.last_drawn.is_none_or(|at| at.elapsed() >= REDRAW_EVERY);
-        if due || self.total == Some(self.done) {
+        if due || (self.total == Some(self.done) && !self.restarted) {
             self.draw();
         }
     }
@@ -146,6 +148,28 @@ impl ProgressBar {
             self.finished = true;
             self.draw();
         }
+    }
+
+    /// Starts again from zero under a new label, in the same output: for
+    /// loops of short rounds (`fit`'s epochs, when each takes milliseconds),
+    /// which would otherwise add an output per round. Redraws keep their
+    /// rate limit across a restart, also at a round's last step:
+    /// [`finish`](Self::finish) draws the final state.
+    ///
+    /// ```no_run
+    /// use fireside::prelude::*;
+    /// let mut bar = ProgressBar::new(10).with_label("round 1");
+    /// bar.inc(10);
+    /// bar.restart("round 2");
+    /// assert_eq!(bar.position(), 0);
+    /// ```
+    pub fn restart(&mut self, label: impl Into<String>) {
+        self.label = label.into();
+        self.done = 0;
+        self.postfix.clear();
+        self.started = Instant::now();
+        self.finished = false;
+        self.restarted = true;
     }
 
     fn draw(&mut self) {
@@ -315,6 +339,17 @@ mod tests {
         let text = bar.view().to_mime().plain_text().to_owned();
         assert!(text.starts_with("demo  50%|"), "{text}");
         assert!(text.contains("2/4"), "{text}");
+    }
+
+    #[test]
+    fn a_restarted_bar_counts_from_zero_under_its_new_label() {
+        let mut bar = ProgressBar::new(4).with_label("epoch 1/2");
+        bar.done = 4;
+        bar.set_postfix("loss 0.5");
+        bar.restart("epoch 2/2");
+        let text = bar.view().to_mime().plain_text().to_owned();
+        assert!(text.starts_with("epoch 2/2   0%|"), "{text}");
+        assert!(text.contains("0/4") && !text.contains("loss"), "{text}");
     }
 
     #[test]
