@@ -10,7 +10,7 @@ from conftest import CELL_TIMEOUT, run
 from jupyter_client.manager import start_new_kernel
 
 # Long enough for the preload and most of rust-analyzer's warm-up.
-IDLE_SECONDS = 60
+IDLE_SECONDS = 45
 
 
 def test_an_idle_kernel_warms_up_and_then_runs_cells():
