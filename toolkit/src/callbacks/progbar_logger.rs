@@ -31,7 +31,8 @@ pub struct ProgbarLogger {
 
 impl Callback for ProgbarLogger {
     fn on_train_begin(&mut self, epochs: usize, steps_per_epoch: usize) {
-        (self.epochs, self.steps) = (epochs, steps_per_epoch);
+        // A logger used again starts with a bar of its own, never one of an earlier fit.
+        *self = ProgbarLogger { epochs, steps: steps_per_epoch, ..ProgbarLogger::default() };
     }
 
     fn on_epoch_begin(&mut self, epoch: usize) {
