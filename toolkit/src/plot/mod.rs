@@ -1,6 +1,6 @@
 //! Plots that show inline, with titles, axis labels and legends by default:
 //! line plots and scatter plots ([`Plot`]), histograms, heat maps (a
-//! confusion matrix) and grids of images (digits).
+//! confusion matrix), grids of images (digits) and trees ([`Tree::to_svg`](crate::models::tree::Tree::to_svg)).
 //!
 //! ```
 //! use fireside::prelude::*;
@@ -13,6 +13,7 @@ mod chart;
 mod heatmap;
 mod image_grid;
 mod png;
+mod tree;
 
 pub use chart::Plot;
 pub use heatmap::HeatMap;
