@@ -2,8 +2,10 @@
 classroom/jupyterhub_config.py as a teacher runs it, and five students.
 
 Each student logs in with the class password, gets a token, starts a
-JupyterLab server, opens chapter 05 and runs it to the end, all five at
-once, as a class does when the teacher says "run all". The test then
+JupyterLab server, opens a chapter and runs it to the end, all five at
+once, as a class does when the teacher says "run all". CI runs chapter 09,
+which trains a model in seconds; `FIRESIDE_HUB_CHAPTER=05-cnn-mnist.ipynb`
+runs the heaviest chapter (about four minutes for the class). The test then
 checks what a class relies on: each kernel keeps its own variables, one
 prebuilt build of burn serves every kernel, one student's interrupt and
 restart leave the others alone, and wrong credentials are refused. It
@@ -28,7 +30,7 @@ from conftest import (
 )
 
 STUDENTS = [f"student{i}" for i in range(1, 6)]
-CHAPTER = "05-cnn-mnist.ipynb"
+CHAPTER = os.environ.get("FIRESIDE_HUB_CHAPTER", "09-attention.ipynb")
 FIRST_CELL_TIMEOUT = 300
 # Five kernels share two cores while they train.
 CELL_TIMEOUT = 600
@@ -361,7 +363,7 @@ def hub(tmp_path_factory):
 
 
 @pytest.mark.timeout(600)
-def test_five_students_run_chapter_05_at_once_on_one_hub(hub, artifacts):
+def test_five_students_run_a_chapter_at_once_on_one_hub(hub, artifacts):
     require("the chapter", (REPO / "tutorials" / CHAPTER).exists(), "a checkout with tutorials/")
 
     template_before = template_libraries()
@@ -455,7 +457,7 @@ def test_five_students_run_chapter_05_at_once_on_one_hub(hub, artifacts):
 
     sampler, took = run_in_a_thread(class_session)
     assert template_libraries() == template_before, "the prebuilt template changed while the class ran"
-    report = sampler.report() | {"chapter_wall_seconds": round(took)}
+    report = sampler.report() | {"chapter": CHAPTER, "chapter_wall_seconds": round(took)}
     (artifacts / "hub-memory.json").write_text(json.dumps(report, indent=2) + "\n")
     print("\nclass memory:", json.dumps(report, indent=2))
 
