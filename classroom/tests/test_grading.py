@@ -8,7 +8,7 @@ directory from it, as a teacher would, and runs nbgrader's commands:
   an unanswered student version scores 0 while every other cell of the chapter still runs.
 
 Every chapter goes through `generate_assignment`. Grading executes a whole chapter,
-so CI grades the chapters that run in seconds; `FIRESIDE_GRADE_ALL=1` grades all 13.
+so CI grades two, which run in seconds; `FIRESIDE_GRADE_ALL=1` grades all 13.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ TUTORIALS = REPO / "tutorials"
 CONFIG = CLASSROOM / "grading" / "nbgrader_config.py"
 # Chapter 00 is a tour without exercises.
 CHAPTERS = sorted(p.stem for p in TUTORIALS.glob("[0-9][0-9]-*.ipynb") if not p.name.startswith("00-"))
-QUICK = ["01-activations", "02-losses", "03-gradient-descent", "09-attention", "10-gaussian-mixtures",
-         "12-recursive-networks", "13-laptop-to-cloud"]
+# ci/run-notebooks already runs every teacher's version with its test cells; CI grades the two
+# chapters whose wrong answers are tested below, to keep ci/test under 20 minutes.
+QUICK = ["02-losses", "10-gaussian-mixtures"]
 GRADED = CHAPTERS if os.environ.get("FIRESIDE_GRADE_ALL") == "1" else QUICK
 STUB = "todo!()"
 
@@ -70,7 +71,9 @@ def course(tmp_path_factory) -> Path:
     for chapter in CHAPTERS:
         (root / "source" / chapter).mkdir(parents=True)
         shutil.copy(TUTORIALS / f"{chapter}.ipynb", root / "source" / chapter)
-        nbgrader(root, "generate_assignment", chapter, "--force")
+    # One run for every chapter: the assignment id is a glob.
+    nbgrader(root, "generate_assignment", "*", "--force")
+    assert sorted(p.name for p in (root / "release").iterdir()) == CHAPTERS
     return root
 
 
