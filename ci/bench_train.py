@@ -1,14 +1,26 @@
-"""Runs ci/bench-train's models on fireside and on a peer, and prints the table.
+"""Runs ci/bench-train's models on fireside and its peers, and prints the table.
 
 Called by ci/bench-train, which builds the fireside half
-(toolkit/examples/bench_train.rs, path in FIRESIDE_BENCH_BIN); the peer half
-is ci/bench_train_peers.py. Both print one JSON line per model and run.
+(toolkit/examples/bench_train.rs, path in FIRESIDE_BENCH_BIN) and installs the
+peers into the benchmark's own environment; the peers' half is
+ci/bench_train_peers.py. Every side prints one JSON line per model and run.
 
     python ci/bench_train.py [--steps N] [--runs R] [--models a,b] [--gpu [--batches 64,512]] [--no-peer] [--json FILE]
 
-With --gpu, each process's GPU memory is sampled from nvidia-smi (every
-0.1 s, the most used minus what was used before it started), the same way
-for both sides; "-" where there is no nvidia-smi.
+CPU (the default): fireside against Keras 3 + JAX and PyTorch eager, on the
+CPU. Each model runs R rounds; in a round every side runs once, in its own
+process, the order turning from round to round, so that the machine's drift
+falls on every side alike. A round's ratio is fireside's steady step over the
+faster peer's in that round; the table gives the median round and the range.
+The machine's peak comes from a large matrix product (PyTorch's, its BLAS)
+timed in the same run, and each model's GFLOP per step from its products
+(forward and backward, counted below), so GFLOP/s ÷ peak is the fraction of
+the machine each side reaches.
+
+--gpu: fireside on wgpu against PyTorch eager on CUDA, each process's GPU
+memory sampled from nvidia-smi (every 0.1 s, the most used minus what was
+used before it started), the same way for both sides; "-" where there is no
+nvidia-smi.
 """
 
 import argparse
@@ -20,7 +32,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODELS = {
@@ -31,6 +42,32 @@ MODELS = {
 }
 # Fewer steps for the slow models keep a CPU run to a few minutes.
 DEFAULT_STEPS = {"cnn": 30, "mlp": 200, "cifar": 30, "lstm": 20}
+PEER_NAMES = {"keras": "Keras + JAX", "torch": "PyTorch"}
+
+
+def gflop_per_step(name, batch):
+    """The model's matrix work in one training step, in GFLOP (a multiply-add is 2).
+
+    Forward, the weights' gradients and the inputs' gradients: three products
+    of the same size per layer, two for a first layer (its inputs need no
+    gradient). Convolutions count as their im2col products. Element-wise work
+    (activations, pooling, the optimizer) is left out: it is small beside them.
+    """
+    def dense(inputs, outputs, first=False):
+        return 2 * batch * inputs * outputs * (2 if first else 3)
+
+    def conv(channels, filters, kernel, pixels, first=False):
+        return 2 * batch * filters * pixels * channels * kernel * kernel * (2 if first else 3)
+
+    flop = {
+        "cnn": conv(1, 32, 3, 26 * 26, first=True) + conv(32, 64, 3, 11 * 11) + dense(1600, 64) + dense(64, 10),
+        "cifar": conv(3, 32, 3, 30 * 30, first=True) + conv(32, 64, 3, 13 * 13) + dense(2304, 64) + dense(64, 10),
+        "mlp": dense(784, 128, first=True) + dense(128, 10),
+        # 100 steps of x_t W and h_{t-1} U (64 -> 4 x 64), each three times;
+        # the embedding's gradient is a scatter, not a product.
+        "lstm": 100 * (dense(64, 256) + dense(64, 256)) + dense(64, 1),
+    }[name]
+    return flop / 1e9
 
 
 def gpu_memory_used_mb():
@@ -71,22 +108,30 @@ def run(command, env=None, sample_gpu=False):
     return figures, result.stderr
 
 
-def best_of(runs):
-    """Of several runs of one side, the one with the median steady step."""
-    runs = sorted(runs, key=lambda r: r["median_step_ms"])
-    chosen = dict(runs[len(runs) // 2])
+def median_round(runs):
+    """Of one side's rounds, the one with the median steady step; the first
+    step and peak memory are the medians of all rounds."""
+    ordered = sorted(runs, key=lambda r: r["median_step_ms"])
+    chosen = dict(ordered[len(ordered) // 2])
     chosen["first_step_ms"] = statistics.median(r["first_step_ms"] for r in runs)
+    chosen["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in runs)
     return chosen
+
+
+def machine_peak_gflops():
+    """The CPU's measured peak: the best of five 4096² float32 products in PyTorch (its BLAS)."""
+    figures, _ = run([sys.executable, str(HERE / "bench_train_peers.py"), "peak"])
+    return figures["gflops"], figures["backend"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, help="steady steps per model (default: per model)")
-    parser.add_argument("--runs", type=int, default=1, help="processes per model and side; the median is kept")
+    parser.add_argument("--runs", type=int, default=5, help="rounds per model: every side once a round (default 5)")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--gpu", action="store_true", help="fireside on wgpu against PyTorch eager on CUDA")
     parser.add_argument("--batches", default="64", help="batch sizes, comma-separated (default 64)")
-    parser.add_argument("--no-peer", action="store_true", help="fireside only (a machine without the peer)")
+    parser.add_argument("--no-peer", action="store_true", help="fireside only (a machine without the peers)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args()
 
@@ -96,7 +141,11 @@ def main():
     env = dict(os.environ)
     if args.gpu:
         env["FIRESIDE_BACKEND"] = "wgpu"
-    peer = "torch" if args.gpu else "keras"
+    peers = [] if args.no_peer else (["torch"] if args.gpu else ["keras", "torch"])
+    sides = ["fireside", *peers]
+    peak, peak_backend = (None, None) if args.gpu or args.no_peer else machine_peak_gflops()
+    if peak:
+        print(f"  machine peak: {peak:.0f} GFLOP/s ({peak_backend})", file=sys.stderr, flush=True)
 
     rows = []
     describe = None
@@ -105,50 +154,77 @@ def main():
             sys.exit(f"no benchmark model {name!r}: use {', '.join(MODELS)}")
         for batch in [int(b) for b in args.batches.split(",")]:
             steps = str(args.steps or DEFAULT_STEPS[name])
-            ours, theirs = [], []
-            for _ in range(args.runs):
-                figures, stderr = run([fireside_bin, name, steps, str(batch)], env, sample_gpu=args.gpu)
-                describe = describe or stderr.strip().splitlines()[:2]
-                ours.append(figures)
-                if not args.no_peer:
-                    peer_command = [sys.executable, str(HERE / "bench_train_peers.py"), peer, name, steps, str(batch)]
-                    theirs.append(run(peer_command, sample_gpu=args.gpu)[0])
-            ours, theirs = best_of(ours), (best_of(theirs) if theirs else None)
-            rows.append((name, batch, ours, theirs))
-            print(f"  {name} batch {batch}: fireside {ours['median_step_ms']:.2f} ms, "
-                  f"{peer} {theirs['median_step_ms'] if theirs else '-'} ms", file=sys.stderr, flush=True)
+            runs = {side: [] for side in sides}
+            ratios = []
+            for round_ in range(args.runs):
+                # The order turns each round: f k t, k t f, t f k, ...
+                order = sides[round_ % len(sides):] + sides[:round_ % len(sides)]
+                this_round = {}
+                for side in order:
+                    if side == "fireside":
+                        figures, stderr = run([fireside_bin, name, steps, str(batch)], env, sample_gpu=args.gpu)
+                        describe = describe or stderr.strip().splitlines()[:2]
+                    else:
+                        command = [sys.executable, str(HERE / "bench_train_peers.py"), side, name, steps, str(batch)]
+                        figures = run(command, sample_gpu=args.gpu)[0]
+                    this_round[side] = figures
+                    runs[side].append(figures)
+                if peers:
+                    fastest = min(this_round[p]["median_step_ms"] for p in peers)
+                    ratios.append(this_round["fireside"]["median_step_ms"] / fastest)
+            chosen = {side: median_round(runs[side]) for side in sides}
+            rows.append((name, batch, chosen, ratios))
+            said = ", ".join(f"{side} {chosen[side]['median_step_ms']:.2f} ms" for side in sides)
+            spread = f", ratio {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})" if ratios else ""
+            print(f"  {name} batch {batch}: {said}{spread}", file=sys.stderr, flush=True)
 
     print(f"fireside: {' / '.join(describe or [])}")
-    print(f"peer:     {rows[0][3]['backend'] if rows[0][3] else 'none (--no-peer)'}")
-    print(f"cores:    {os.cpu_count()}; steps per model: median of the steady steps after the first\n")
-    header = ("model", "batch", "first step f / p", "steady ms/step f / p", "samples/s f / p",
-              "peak MiB f / p", *(("GPU MiB f / p",) if args.gpu else ()), "ratio f/p")
+    for peer in peers:
+        print(f"{PEER_NAMES[peer] + ':':13} {rows[0][2][peer]['backend']}")
+    if peak:
+        print(f"machine peak: {peak:.0f} GFLOP/s, the best of five 4096x4096 float32 products ({peak_backend})")
+    print(f"cores: {os.cpu_count()}; steady step: median of a process's steps after the first; "
+          f"{args.runs} rounds, every side once a round, in turning order\n")
+
+    def ms(figures):
+        return f"{figures['median_step_ms']:.2f}"
+
+    header = ["model", "batch", "GFLOP/step",
+              "steady ms/step " + " / ".join(["f", *(p[0] for p in peers)]),
+              "GFLOP/s " + " / ".join(["f", *(p[0] for p in peers)]) + (" (% of peak)" if peak else ""),
+              "first step " + " / ".join(["f", *(p[0] for p in peers)]),
+              "peak MiB " + " / ".join(["f", *(p[0] for p in peers)])]
+    if args.gpu:
+        header.append("GPU MiB f / t")
+    if peers:
+        header.append("ratio f / faster peer: median (range)")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    def cells(figures):
-        """One side's columns, "-" for a side not measured."""
-        if figures is None:
-            return dict.fromkeys(("first", "step", "rate", "rss", "gpu"), "-")
-        gpu = figures.get("gpu_mb")
-        return {
-            "first": f"{figures['first_step_ms'] / 1e3:.2f} s",
-            "step": f"{figures['median_step_ms']:.2f}",
-            "rate": f"{figures['samples_per_s']:,}",
-            "rss": f"{figures['peak_rss_mb']:.0f}",
-            "gpu": "-" if gpu is None else f"{gpu:.0f}",
-        }
-
-    for name, batch, ours, theirs in rows:
-        f, p = cells(ours), cells(theirs)
-        ratio = f"**{ours['median_step_ms'] / theirs['median_step_ms']:.2f}**" if theirs else "-"
-        gpu = f"| {f['gpu']} / {p['gpu']} " if args.gpu else ""
-        print(
-            f"| {MODELS[name]} | {batch} | {f['first']} / {p['first']} | {f['step']} / {p['step']} "
-            f"| {f['rate']} / {p['rate']} | {f['rss']} / {p['rss']} {gpu}| {ratio} |"
-        )
+    for name, batch, chosen, ratios in rows:
+        gflop = gflop_per_step(name, batch)
+        rates = []
+        for side in sides:
+            rate = gflop / chosen[side]["median_step_ms"] * 1e3
+            rates.append(f"{rate:.0f}" + (f" ({rate / peak:.0%})" if peak else ""))
+        cells = [
+            MODELS[name], str(batch), f"{gflop:.3f}",
+            " / ".join(ms(chosen[side]) for side in sides),
+            " / ".join(rates),
+            " / ".join(f"{chosen[side]['first_step_ms'] / 1e3:.3f} s" for side in sides),
+            " / ".join(f"{chosen[side]['peak_rss_mb']:.0f}" for side in sides),
+        ]
+        if args.gpu:
+            cells.append(" / ".join("-" if chosen[s].get("gpu_mb") is None else f"{chosen[s]['gpu_mb']:.0f}"
+                                    for s in sides))
+        if ratios:
+            cells.append(f"**{statistics.median(ratios):.2f}** ({min(ratios):.2f}-{max(ratios):.2f})")
+        print("| " + " | ".join(cells) + " |")
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(
-            [{"model": n, "batch": b, "fireside": o, "peer": t} for n, b, o, t in rows], indent=1))
+        pathlib.Path(args.json).write_text(json.dumps({
+            "peak_gflops": peak,
+            "rows": [{"model": n, "batch": b, "gflop_per_step": gflop_per_step(n, b), "sides": c, "ratios": r}
+                     for n, b, c, r in rows],
+        }, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The peers' half of ci/bench-train: one benchmark model in Keras 3 + JAX
-(CPU) or PyTorch eager (CUDA), timed exactly as the fireside half times
-itself (toolkit/examples/bench_train.rs), and printed as one JSON line.
+(CPU) or PyTorch eager (the CPU, or CUDA where there is one), timed exactly
+as the fireside half times itself (toolkit/examples/bench_train.rs), and
+printed as one JSON line.
 
     python ci/bench_train_peers.py keras|torch MODEL STEPS BATCH
+    python ci/bench_train_peers.py peak     # the CPU's float32 GFLOP/s, from PyTorch's BLAS
 
 Each step is one `train_on_batch` (Keras) or forward+backward+Adam step
 with `loss.item()` (PyTorch): both read the loss back, so a step's time
@@ -140,7 +142,24 @@ def torch_model(name, batch):
     return step, f"pytorch {torch.__version__} eager ({where})"
 
 
+def machine_peak():
+    """The best of five 4096 x 4096 float32 products on every core, in GFLOP/s."""
+    import torch
+
+    a, b = torch.rand(4096, 4096), torch.rand(4096, 4096)
+    a @ b  # the first product sets up the BLAS's threads and buffers
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - started)
+    backend = f"pytorch {torch.__version__}, {torch.get_num_threads()} threads"
+    print(json.dumps({"gflops": round(2 * 4096**3 / best / 1e9, 1), "backend": backend}))
+
+
 def main():
+    if sys.argv[1:] == ["peak"]:
+        return machine_peak()
     peer, name, steps, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     started = time.perf_counter()
     step, description = (keras_model if peer == "keras" else torch_model)(name, batch)

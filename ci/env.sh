@@ -6,6 +6,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fireside/target}"
 HOST_TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
 FIRESIDE_BIN="$CARGO_TARGET_DIR/$HOST_TRIPLE/debug/fireside"
 VENV="$REPO/.venv"
+# The training benchmark's peers (Keras, JAX, PyTorch): never in CI's .venv.
+BENCH_VENV="$REPO/.venv-bench"
 OUT="$REPO/out"
 export PATH="$VENV/bin:$PATH"
 # Jupyter finds the kernelspec that `fireside install --sys-prefix` writes

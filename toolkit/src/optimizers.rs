@@ -190,6 +190,10 @@ impl Optimizer {
                 ))
                 .with_weight_decay(decay)
                 .init(),
+            // The fused update (one pass a parameter on flex, burn's Adam elsewhere).
+            Rule::Adam { beta_1, beta_2, epsilon } if decay.is_none() => {
+                ModuleOptimizer::from(crate::fused::FusedAdam::new(beta_1, beta_2, epsilon))
+            }
             Rule::Adam { beta_1, beta_2, epsilon } => AdamConfig::new()
                 .with_beta_1(beta_1)
                 .with_beta_2(beta_2)

@@ -14,9 +14,16 @@
 //! assert_eq!(fireside::fused::available(&x), fireside::device::info().backend == fireside::device::Backend::Flex);
 //! ```
 
+mod adam;
+mod conv2d;
 mod lstm_sequence;
+mod matrix;
+mod max_pool2d;
 
+pub use adam::{AdamStep, AdamStepBackend, FusedAdam, adam_step};
+pub use conv2d::{Conv2dBackend, Window, conv2d};
 pub use lstm_sequence::{LstmSequenceBackend, lstm_sequence};
+pub use max_pool2d::{MaxPool2dBackend, max_pool2d};
 
 use burn::backend::DispatchTensorKind;
 use burn::tensor::{DType, Tensor};

@@ -10,6 +10,7 @@
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError, Padding};
 use crate::activations::Activation;
+use crate::fused::{self, Window};
 use burn::module::Module;
 use burn::module::Param;
 use burn::nn::conv::{Conv2d as BurnConv2d, Conv2dConfig};
@@ -216,7 +217,43 @@ impl Conv2dLayer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.activation.apply(self.conv.forward(x))
+        let convolved = match (&self.conv.bias, self.fused_window(&x)) {
+            (Some(bias), Some(window)) => fused::conv2d(x, self.conv.weight.val(), bias.val(), window),
+            _ => self.conv.forward(x),
+        };
+        self.activation.apply(convolved)
+    }
+
+    /// Where the fused convolution (`fireside::fused::conv2d`, flex's CPU
+    /// path) can take over from burn's: its windows for these images.
+    fn fused_window(&self, x: &Tensor<4>) -> Option<Window> {
+        let conv = &self.conv;
+        if !fused::available(x) || conv.groups != 1 || conv.dilation != [1, 1] {
+            return None;
+        }
+        let [_, _, height, width] = x.dims();
+        let side = |size: usize, k: usize, stride: usize, side: usize| -> Option<(usize, usize)> {
+            // (zeros before, output size), as burn's `Conv2d` pads.
+            let (before, after) = match conv.padding {
+                PaddingConfig2d::Valid => (0, 0),
+                PaddingConfig2d::Same => {
+                    let total = ((size.div_ceil(stride) - 1) * stride + k).saturating_sub(size);
+                    (total / 2, total - total / 2)
+                }
+                PaddingConfig2d::Explicit(top, left, bottom, right) => {
+                    if side == 0 {
+                        (top, bottom)
+                    } else {
+                        (left, right)
+                    }
+                }
+            };
+            let padded = (size + before + after).checked_sub(k)?;
+            Some((before, padded / stride + 1))
+        };
+        let (top, rows) = side(height, conv.kernel_size[0], conv.stride[0], 0)?;
+        let (left, columns) = side(width, conv.kernel_size[1], conv.stride[1], 1)?;
+        Some(Window { stride: conv.stride, padding: [top, left], output: [rows, columns] })
     }
 }
 
@@ -227,6 +264,66 @@ impl BuiltLayer for Conv2dLayer {
         match x {
             Batch::Images(t) => Batch::Images(Conv2dLayer::forward(self, t)),
             x => self.wrong_batch(x),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    #[test]
+    fn the_fused_path_pads_and_steps_as_burns_conv2d() {
+        let device = crate::device::device();
+        let cases = [
+            (Conv2d::new(4, 3), [2, 7, 7]),
+            (Conv2d::new(4, 3).padding(Padding::Same), [2, 7, 7]),
+            (Conv2d::new(3, 2).padding(Padding::Same).stride(2), [3, 7, 8]),
+            (Conv2d::new(2, 4).padding(Padding::Same), [1, 6, 5]),
+            (Conv2d::new(2, 3).stride(2), [1, 8, 9]),
+        ];
+        for (config, [c, h, w]) in cases {
+            let mut layer = config.build(&[c, h, w], &device).unwrap();
+            // A non-zero bias, so that its gradient and place are checked too.
+            let bias = layer.conv.bias.as_ref().unwrap().val();
+            layer.conv.bias = Some(Param::from_tensor(bias.random_like(Distribution::Normal(0.0, 1.0))));
+            let x = Tensor::<4>::random([3, c, h, w], Distribution::Normal(0.0, 1.0), &device).require_grad();
+            let Some(window) = layer.fused_window(&x) else {
+                return; // the fused convolution runs on flex, the tests' backend on a machine without a GPU
+            };
+            let general = layer.conv.forward(x.clone());
+            let fused = fused::conv2d(
+                x.clone(),
+                layer.conv.weight.val(),
+                layer.conv.bias.as_ref().unwrap().val(),
+                window,
+            );
+            assert_eq!(fused.dims(), general.dims(), "{config:?}");
+            let expected = general.clone().values();
+            for (f, g) in fused.clone().values().iter().zip(&expected) {
+                assert!((f - g).abs() < 1e-4 * (1.0 + g.abs()), "{config:?}: {f} against {g}");
+            }
+            let (fused_grads, general_grads) =
+                ((fused * 1.5).sum().backward(), (general * 1.5).sum().backward());
+            let weight = layer.conv.weight.val();
+            for (f, g) in weight
+                .grad(&fused_grads)
+                .unwrap()
+                .values()
+                .iter()
+                .zip(&weight.grad(&general_grads).unwrap().values())
+            {
+                assert!(
+                    (f - g).abs() < 1e-3 * (1.0 + g.abs()),
+                    "{config:?}: kernel gradient {f} against {g}"
+                );
+            }
+            for (f, g) in
+                x.grad(&fused_grads).unwrap().values().iter().zip(&x.grad(&general_grads).unwrap().values())
+            {
+                assert!((f - g).abs() < 1e-4 * (1.0 + g.abs()), "{config:?}: input gradient {f} against {g}");
+            }
         }
     }
 }

@@ -11,10 +11,13 @@
 use super::conv2d::image_shape;
 use super::{Batch, BuiltLayer, LayerDescription, LayerError};
 use burn::module::Module;
+use burn::nn::PaddingConfig2d;
 use burn::nn::pool::{
     AvgPool2d as BurnAvgPool2d, AvgPool2dConfig, MaxPool2d as BurnMaxPool2d, MaxPool2dConfig,
 };
 use burn::tensor::{Device, Tensor};
+
+use crate::fused;
 
 fn pooled(
     layer: &'static str,
@@ -110,7 +113,7 @@ macro_rules! pooling_layer {
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-                self.pool.forward(x)
+                self.pool_fast(x)
             }
         }
 
@@ -146,3 +149,24 @@ pooling_layer!(
     /// ```
     AvgPool2d, AvgPool2dLayer, "AveragePooling2D", BurnAvgPool2d, AvgPool2dConfig
 );
+
+impl MaxPool2dLayer {
+    /// The fused max pooling (`fireside::fused::max_pool2d`) where it runs
+    /// (flex, the CPU), else burn's.
+    fn pool_fast(&self, x: Tensor<4>) -> Tensor<4> {
+        let pool = &self.pool;
+        let plain = pool.padding == PaddingConfig2d::Valid && pool.dilation == [1, 1] && !pool.ceil_mode;
+        if plain && fused::available(&x) {
+            fused::max_pool2d(x, pool.kernel_size, pool.stride)
+        } else {
+            pool.forward(x)
+        }
+    }
+}
+
+impl AvgPool2dLayer {
+    /// burn's average pooling (no fused one: no model the benchmarks measure uses it).
+    fn pool_fast(&self, x: Tensor<4>) -> Tensor<4> {
+        self.pool.forward(x)
+    }
+}

@@ -1,0 +1,204 @@
+//! What the fused operations share: a flex tensor's values as a slice, the
+//! batch cut into one part per core, matrices inside slices and their
+//! product on one thread (gemm, the matrix library under flex), and loops
+//! compiled for the CPU's widest vectors.
+
+use std::ops::Range;
+
+use burn::backend::flex::FlexTensor;
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
+
+/// A flex tensor's values in row-major order: a view when it is contiguous, else a copy.
+pub(crate) fn contiguous(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+    match tensor.as_slice::<f32>() {
+        Some(values) => values.into(),
+        None => tensor.to_contiguous().storage::<f32>().to_vec().into(),
+    }
+}
+
+/// The batch's rows cut into one part per thread of rayon's pool (one per
+/// core unless `RAYON_NUM_THREADS` says otherwise).
+pub(crate) fn batch_parts(n: usize) -> Vec<Range<usize>> {
+    // Below this many rows a part costs more in hand-offs than it saves.
+    const MIN_ROWS: usize = 8;
+    let parts = rayon::current_num_threads().min(n / MIN_ROWS).max(1);
+    (0..parts).map(|part| part * n / parts..(part + 1) * n / parts).collect()
+}
+
+/// A batch-major buffer, `per_row` values a row of the batch, cut into the parts' rows.
+pub(crate) fn per_part<'a>(buffer: &'a [f32], per_row: usize, parts: &[Range<usize>]) -> Vec<&'a [f32]> {
+    parts.iter().map(|rows| &buffer[rows.start * per_row..rows.end * per_row]).collect()
+}
+
+/// [`per_part`] for a buffer to write.
+pub(crate) fn per_part_mut<'a>(
+    mut buffer: &'a mut [f32],
+    per_row: usize,
+    parts: &[Range<usize>],
+) -> Vec<&'a mut [f32]> {
+    parts
+        .iter()
+        .map(|rows| {
+            let (these, rest) = std::mem::take(&mut buffer).split_at_mut(rows.len() * per_row);
+            buffer = rest;
+            these
+        })
+        .collect()
+}
+
+/// Runs the jobs on rayon's pool, one thread each while there are free
+/// threads; their results in order.
+pub(crate) fn in_parallel<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
+    jobs.into_par_iter().map(|job| job()).collect()
+}
+
+/// A matrix inside a slice: element (i, j) at `offset + i·row_stride + j·col_stride`.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    values: &'a [f32],
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn row_major(values: &'a [f32], rows: usize, cols: usize) -> Self {
+        View { values, offset: 0, rows, cols, row_stride: cols, col_stride: 1 }
+    }
+
+    /// In a batch-major (rows·steps, width) buffer, the first `cols` values
+    /// of every row's step `t`.
+    pub(crate) fn step_rows(values: &'a [f32], steps: usize, t: usize, cols: usize, width: usize) -> Self {
+        let rows = values.len() / (steps * width);
+        View { values, offset: t * width, rows, cols, row_stride: steps * width, col_stride: 1 }
+    }
+
+    pub(crate) fn transposed(self) -> Self {
+        View {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
+    /// Whether every element lies inside `values`.
+    pub(crate) fn fits(&self) -> bool {
+        self.offset + (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
+            < self.values.len()
+    }
+}
+
+/// A matrix to write inside a slice, its rows apart: element (i, j) at
+/// `offset + i·row_stride + j`.
+pub(crate) struct ViewMut<'a> {
+    values: &'a mut [f32],
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+}
+
+impl<'a> ViewMut<'a> {
+    pub(crate) fn row_major(values: &'a mut [f32], rows: usize, cols: usize) -> Self {
+        ViewMut { values, offset: 0, rows, cols, row_stride: cols }
+    }
+
+    /// [`View::step_rows`], to write.
+    pub(crate) fn step_rows(
+        values: &'a mut [f32],
+        steps: usize,
+        t: usize,
+        cols: usize,
+        width: usize,
+    ) -> Self {
+        let rows = values.len() / (steps * width);
+        ViewMut { values, offset: t * width, rows, cols, row_stride: steps * width }
+    }
+}
+
+/// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate`, on this thread.
+pub(crate) fn product(dst: ViewMut, lhs: View, rhs: View, accumulate: bool) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert!(rhs.rows == k && dst.rows == m && dst.cols == n, "a product of mismatched shapes");
+    assert!(m > 0 && k > 0 && n > 0, "a product with an empty side");
+    let dst_fits = dst.row_stride >= n && dst.offset + (m - 1) * dst.row_stride + n <= dst.values.len();
+    assert!(lhs.fits() && rhs.fits() && dst_fits, "a product outside its buffers");
+    // SAFETY: every element gemm reads or writes lies inside its slice
+    // (checked above), the written rows do not overlap (row_stride ≥ n), and
+    // `dst` is borrowed mutably, so it shares no memory with `lhs` or `rhs`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.values.as_mut_ptr().add(dst.offset),
+            1,
+            dst.row_stride as isize,
+            accumulate,
+            lhs.values.as_ptr().add(lhs.offset),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.values.as_ptr().add(rhs.offset),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Defines `fn $name(args)`, which calls `$body(args)` compiled for AVX-512
+/// where the CPU has it, else for AVX2, else for the baseline x86-64 (16, 8
+/// or 4 numbers an instruction), checked at each call.
+///
+/// Each copy is a function of its own that is not inlined and takes the
+/// slices it writes as `&mut` arguments: only then does the compiler know
+/// that they overlap nothing, and vectorize the loops of `$body` (inlined
+/// into a caller that took them from a struct, the backward loop stayed
+/// scalar behind runtime overlap checks).
+macro_rules! vectorized {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $type:ty),* $(,)?) => $body:ident) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $type),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                #[inline(never)]
+                #[allow(clippy::too_many_arguments)]
+                fn avx512($($arg: $type),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                #[inline(never)]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $type),*) {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512, checked on the line above.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked on the line above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            #[inline(never)]
+            #[allow(clippy::too_many_arguments)]
+            fn baseline($($arg: $type),*) {
+                $body($($arg),*)
+            }
+            baseline($($arg),*)
+        }
+    };
+}
+pub(crate) use vectorized;
