@@ -13,8 +13,11 @@
 //! Here the batch is cut into one part per core, as for the LSTM, and each
 //! part runs on its own thread, image after image, with one windows buffer
 //! that stays in the core's cache:
-//! - forward: the windows of image n, then y_n = b + W · cols_n (one product);
-//! - backward: the windows again (cheaper than keeping them), then
+//! - forward: the windows of image n, then y_n = b + W · cols_n (one product),
+//!   and ReLU in place when asked (Keras's `Conv2D(activation="relu")`: one
+//!   pass and one autodiff node fewer than a separate activation);
+//! - backward: after ReLU, dy_n masked where y_n is 0; the windows again
+//!   (cheaper than keeping them), then
 //!   dW += dy_n · cols_nᵀ and db += Σ_p dy_n, and, where the inputs need a
 //!   gradient, dcols = Wᵀ · dy_n added back into dx_n through the windows
 //!   (col2im). The parts' dW and db are summed at the end.
@@ -28,7 +31,10 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::{Tensor, TensorData};
 
-use super::matrix::{View, ViewMut, batch_parts, contiguous, in_parallel, per_part, per_part_mut, product};
+use super::matrix::{
+    View, ViewMut, add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, product,
+};
+use super::relu::{mask_where_cut, rectify};
 
 /// Where the windows of a convolution sit: their step, the zero rows and
 /// columns added above and to the left of the image, and the output's size
@@ -46,17 +52,20 @@ pub struct Window {
 /// The backends that have the fused convolution: flex, with or without autodiff.
 #[backend_extension(Flex, Autodiff)]
 pub trait Conv2dBackend: Backend {
-    /// Images x (N, C, H, W), kernels (O, C, kh, kw) and bias (O) → (N, O, OH, OW).
+    /// Images x (N, C, H, W), kernels (O, C, kh, kw) and bias (O) → (N, O,
+    /// OH, OW), through ReLU when `relu`.
     fn conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         window: Window,
+        relu: bool,
     ) -> FloatTensor<Self>;
 }
 
 /// Convolves images x (N, C, H, W) with kernels (O, C, kh, kw) and adds the
-/// bias (O): (N, O, OH, OW), the sizes in `window`. Only where
+/// bias (O): (N, O, OH, OW), the sizes in `window`; then max(0, ·) where
+/// `relu`. Only where
 /// [`available`](super::available) says so.
 ///
 /// ```
@@ -67,11 +76,11 @@ pub trait Conv2dBackend: Backend {
 /// let (weight, bias) = (Tensor::<4>::ones([1, 1, 2, 2], &device), Tensor::<1>::from_floats([0.5], &device));
 /// if fireside::fused::available(&x) {
 ///     let window = Window { stride: [1, 1], padding: [0, 0], output: [2, 2] };
-///     let y = fireside::fused::conv2d(x, weight, bias, window);
+///     let y = fireside::fused::conv2d(x, weight, bias, window, false);
 ///     assert_eq!(y.values(), [4.5; 4]); // four ones under each 2×2 window, plus 0.5
 /// }
 /// ```
-pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, window: Window) -> Tensor<4> {
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, window: Window, relu: bool) -> Tensor<4> {
     let ([_, channels, ..], [out_channels, in_channels, ..]) = (x.dims(), weight.dims());
     assert!(
         channels == in_channels
@@ -88,21 +97,24 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, window: Window) 
         weight.into_dispatch(),
         bias.into_dispatch(),
         window,
+        relu,
     ))
 }
 
 impl Conv2dBackend for Flex {
-    fn conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, window: Window) -> FlexTensor {
-        forward(&x, &weight, &bias, window)
+    fn conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, window: Window, relu: bool) -> FlexTensor {
+        forward(&x, &weight, &bias, window, relu)
     }
 }
 
-/// What the backward pass reads: the images and the kernels.
+/// What the backward pass reads: the images, the kernels and, after ReLU,
+/// the output (0 where ReLU cut).
 #[derive(Clone, Debug)]
 struct Saved {
     x: FlexTensor,
     weight: FlexTensor,
     window: Window,
+    relu_output: Option<FlexTensor>,
 }
 
 #[derive(Debug)]
@@ -135,6 +147,7 @@ impl<C: CheckpointStrategy> Conv2dBackend for Autodiff<Flex, C> {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         window: Window,
+        relu: bool,
     ) -> FloatTensor<Self> {
         // Compute-bound: the inputs are kept rather than the convolution being run again.
         let prep =
@@ -142,10 +155,11 @@ impl<C: CheckpointStrategy> Conv2dBackend for Autodiff<Flex, C> {
         let (x, weight, bias) = (Self::inner(x), Self::inner(weight), Self::inner(bias));
         match prep {
             OpsKind::Tracked(prep) => {
-                let y = forward(&x, &weight, &bias, window);
-                prep.finish(Saved { x, weight, window }, y)
+                let y = forward(&x, &weight, &bias, window, relu);
+                let relu_output = relu.then(|| y.clone()); // shares y's buffer
+                prep.finish(Saved { x, weight, window, relu_output }, y)
             }
-            OpsKind::UnTracked(prep) => prep.finish(forward(&x, &weight, &bias, window)),
+            OpsKind::UnTracked(prep) => prep.finish(forward(&x, &weight, &bias, window, relu)),
         }
     }
 }
@@ -185,7 +199,7 @@ impl Dims {
     }
 }
 
-fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Window) -> FlexTensor {
+fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Window, relu: bool) -> FlexTensor {
     let dims = Dims::of(x, weight, window);
     let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
     let (patch, pixels) = (dims.patch(), dims.pixels());
@@ -209,6 +223,9 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Windo
                         View::row_major(&cols, patch, pixels),
                         true,
                     );
+                    if relu {
+                        rectify(y);
+                    }
                 }
             }
         });
@@ -227,6 +244,7 @@ struct AllGradients {
 fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     let dims = Dims::of(&saved.x, &saved.weight, saved.window);
     let (x, weight, grad) = (contiguous(&saved.x), contiguous(&saved.weight), contiguous(grad));
+    let relu_output = saved.relu_output.as_ref().map(contiguous);
     let (patch, pixels) = (dims.patch(), dims.pixels());
     let mut d_x = vec![0.0f32; if with_x { dims.n * dims.image() } else { 0 }];
     let parts = batch_parts(dims.n);
@@ -235,12 +253,20 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
         false => parts.iter().map(|_| None).collect::<Vec<_>>(),
     };
     let weight = &weight[..];
+    let relu_output_parts = match &relu_output {
+        Some(y) => per_part(y, dims.o * pixels, &parts).into_iter().map(Some).collect(),
+        None => parts.iter().map(|_| None).collect::<Vec<_>>(),
+    };
     let jobs = per_part(&x, dims.image(), &parts)
         .into_iter()
         .zip(per_part(&grad, dims.o * pixels, &parts))
         .zip(d_x_parts)
-        .map(|((x, grad), mut d_x)| {
+        .zip(relu_output_parts)
+        .map(|(((x, grad), mut d_x), relu_output)| {
             move || {
+                // After ReLU, each image's gradient masked where it cut, into a
+                // buffer that stays in cache (not a copy of the whole batch's).
+                let mut masked = vec![0.0f32; if relu_output.is_some() { dims.o * pixels } else { 0 }];
                 let mut cols = vec![0.0f32; patch * pixels];
                 let mut d_cols = vec![0.0f32; if d_x.is_some() { patch * pixels } else { 0 }];
                 let mut d_weight = vec![0.0f32; dims.o * patch];
@@ -248,6 +274,13 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
                 for (i, (image, grad)) in
                     x.chunks_exact(dims.image()).zip(grad.chunks_exact(dims.o * pixels)).enumerate()
                 {
+                    let grad = match relu_output {
+                        Some(y) => {
+                            mask_where_cut(&mut masked, grad, &y[i * dims.o * pixels..][..dims.o * pixels]);
+                            &masked[..]
+                        }
+                        None => grad,
+                    };
                     windows(image, &mut cols, &dims);
                     // dW += dy_n · cols_nᵀ
                     product(
@@ -277,7 +310,7 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     let mut sums = in_parallel(jobs.collect()).into_iter();
     let (mut d_weight, mut d_bias) = sums.next().expect("at least one part");
     for (part_weight, part_bias) in sums {
-        d_weight.iter_mut().zip(part_weight).for_each(|(sum, v)| *sum += v);
+        add_into(&mut d_weight, &part_weight);
         d_bias.iter_mut().zip(part_bias).for_each(|(sum, v)| *sum += v);
     }
     AllGradients { x: d_x, weight: d_weight, bias: d_bias }
@@ -372,7 +405,8 @@ mod tests {
     use burn::tensor::ops::ConvOptions;
 
     /// The fused convolution against burn's, outputs and every gradient, for
-    /// a shape, stride and padding (top, bottom, left, right).
+    /// a shape, stride and padding (top, bottom, left, right), with and
+    /// without ReLU after it.
     fn check(x: [usize; 4], kernel: [usize; 4], stride: [usize; 2], pad: [usize; 4]) {
         let device = crate::device::device();
         let random = |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
@@ -382,24 +416,33 @@ mod tests {
         if !crate::fused::available(&x) {
             return; // the fused convolution runs on flex, the tests' backend on a machine without a GPU
         }
-        let options = ConvOptions::new_with_padding(stride, [(pad[0], pad[1]), (pad[2], pad[3])], [1, 1], 1);
-        let general = general_conv2d(x.clone(), weight.clone(), Some(bias.clone()), options);
-        let [_, _, oh, ow] = general.dims();
-        let window = Window { stride, padding: [pad[0], pad[2]], output: [oh, ow] };
-        let fused = conv2d(x.clone(), weight.clone(), bias.clone(), window);
-        assert_eq!(fused.dims(), general.dims());
-        assert_close(fused.values(), general.values());
-        // A loss that weighs every output differently, so that a gradient in
-        // the wrong place shows.
-        let weights = Tensor::<4>::random(general.dims(), Distribution::Normal(0.0, 1.0), &device);
-        let general_grads = (general * weights.clone()).sum().backward();
-        let fused_grads = (fused * weights).sum().backward();
-        assert_close(x.grad(&fused_grads).unwrap().values(), x.grad(&general_grads).unwrap().values());
-        assert_close(
-            weight.grad(&fused_grads).unwrap().values(),
-            weight.grad(&general_grads).unwrap().values(),
-        );
-        assert_close(bias.grad(&fused_grads).unwrap().values(), bias.grad(&general_grads).unwrap().values());
+        for relu in [false, true] {
+            let options =
+                ConvOptions::new_with_padding(stride, [(pad[0], pad[1]), (pad[2], pad[3])], [1, 1], 1);
+            let mut general = general_conv2d(x.clone(), weight.clone(), Some(bias.clone()), options);
+            if relu {
+                general = burn::tensor::activation::relu(general);
+            }
+            let [_, _, oh, ow] = general.dims();
+            let window = Window { stride, padding: [pad[0], pad[2]], output: [oh, ow] };
+            let fused = conv2d(x.clone(), weight.clone(), bias.clone(), window, relu);
+            assert_eq!(fused.dims(), general.dims());
+            assert_close(fused.values(), general.values());
+            // A loss that weighs every output differently, so that a gradient in
+            // the wrong place shows.
+            let weights = Tensor::<4>::random(general.dims(), Distribution::Normal(0.0, 1.0), &device);
+            let general_grads = (general * weights.clone()).sum().backward();
+            let fused_grads = (fused * weights).sum().backward();
+            assert_close(x.grad(&fused_grads).unwrap().values(), x.grad(&general_grads).unwrap().values());
+            assert_close(
+                weight.grad(&fused_grads).unwrap().values(),
+                weight.grad(&general_grads).unwrap().values(),
+            );
+            assert_close(
+                bias.grad(&fused_grads).unwrap().values(),
+                bias.grad(&general_grads).unwrap().values(),
+            );
+        }
     }
 
     fn assert_close(fast: Vec<f32>, general: Vec<f32>) {
@@ -432,7 +475,7 @@ mod tests {
         let bias = Tensor::<1>::zeros([1], &device).require_grad();
         if crate::fused::available(&x) {
             let window = Window { stride: [1, 1], padding: [0, 0], output: [2, 2] };
-            let grads = conv2d(x.clone(), weight.clone(), bias.clone(), window).sum().backward();
+            let grads = conv2d(x.clone(), weight.clone(), bias.clone(), window, false).sum().backward();
             assert!(x.grad(&grads).is_none());
             assert_eq!(weight.grad(&grads).unwrap().values(), [8.0; 9]); // 2 images × 4 windows
             assert_eq!(bias.grad(&grads).unwrap().values(), [8.0]);

@@ -1,5 +1,5 @@
 //! 2-D max pooling over windows inside the image (Keras's `"valid"`), as one
-//! operation that keeps, for every output, where its maximum came from:
+//! operation that keeps, for every output, which value of its window won:
 //! the backward pass adds each output's gradient there.
 //!
 //! flex pools through its general 3-D pooling, which works out every
@@ -42,9 +42,12 @@ pub trait MaxPool2dBackend: Backend {
 pub fn max_pool2d(x: Tensor<4>, size: [usize; 2], strides: [usize; 2]) -> Tensor<4> {
     let [_, _, height, width] = x.dims();
     assert!(
-        size.iter().chain(&strides).all(|&s| s > 0) && height >= size[0] && width >= size[1],
-        "max pooling takes windows and strides of at least 1 and windows no larger than the \
-         image; got windows {size:?}, strides {strides:?} on images {:?}",
+        size.iter().chain(&strides).all(|&s| s > 0)
+            && size[0] * size[1] <= 256
+            && height >= size[0]
+            && width >= size[1],
+        "max pooling takes windows and strides of at least 1 and windows of at most 256 values \
+         that fit in the image; got windows {size:?}, strides {strides:?} on images {:?}",
         x.dims()
     );
     Tensor::from_dispatch(<Dispatch as MaxPool2dBackend>::max_pool2d(x.into_dispatch(), size, strides))
@@ -56,12 +59,13 @@ impl MaxPool2dBackend for Flex {
     }
 }
 
-/// What the backward pass reads: the input's shape and, for every output,
-/// the place of its maximum in its image plane.
+/// What the backward pass reads: the pooling's sizes and, for every
+/// output, which of its window's values was the largest (`ky·kw + kx`).
 #[derive(Clone, Debug)]
 struct Saved {
+    plane: Plane,
     input: [usize; 4],
-    places: Vec<u32>,
+    winners: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -73,23 +77,28 @@ impl Backward<Flex, 1> for MaxPool2dBackward {
     fn backward(self, ops: Ops<Saved, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let grad = grads.consume::<Flex>(&ops.node);
         let [Some(node)] = ops.parents else { return };
-        let Saved { input, places } = &ops.state;
-        let plane = input[2] * input[3];
-        let grad = contiguous(&grad);
-        let mut d_x = vec![0.0f32; input.iter().product()];
-        let planes = input[0] * input[1];
-        let pooled = places.len() / planes.max(1);
+        let Saved { plane: p, input, winners } = &ops.state;
+        let (p, grad) = (*p, contiguous(&grad));
+        let (planes, plane, pooled) = (input[0] * input[1], input[2] * input[3], p.oh * p.ow);
+        let mut d_x = vec![0.0f32; planes * plane];
         let parts = batch_parts(planes);
         let jobs = per_part_mut(&mut d_x, plane, &parts)
             .into_iter()
             .zip(per_part(&grad, pooled, &parts))
-            .zip(per_part_u32(places, pooled, &parts))
-            .map(|((d_x, grad), places)| {
+            .zip(per_part(winners, pooled, &parts))
+            .map(|((d_x, grad), winners)| {
                 move || {
+                    // Where each kernel position lies from its window's corner
+                    // (a division per value to find ky and kx cost a fifth of the step).
+                    let offsets: Vec<usize> = (0..p.kh * p.kw).map(|k| k / p.kw * p.w + k % p.kw).collect();
                     let planes = d_x.chunks_exact_mut(plane).zip(grad.chunks_exact(pooled));
-                    for ((d_x, grad), places) in planes.zip(places.chunks_exact(pooled)) {
-                        for (g, &place) in grad.iter().zip(places) {
-                            d_x[place as usize] += g;
+                    for ((d_x, grad), winners) in planes.zip(winners.chunks_exact(pooled)) {
+                        let rows = grad.chunks_exact(p.ow).zip(winners.chunks_exact(p.ow));
+                        for (oy, (grad, winners)) in rows.enumerate() {
+                            let corner = oy * p.sy * p.w;
+                            for (ox, (g, &k)) in grad.iter().zip(winners).enumerate() {
+                                d_x[corner + ox * p.sx + offsets[k as usize]] += g;
+                            }
                         }
                     }
                 }
@@ -101,52 +110,52 @@ impl Backward<Flex, 1> for MaxPool2dBackward {
 
 impl<C: CheckpointStrategy> MaxPool2dBackend for Autodiff<Flex, C> {
     fn max_pool2d(x: FloatTensor<Self>, size: [usize; 2], strides: [usize; 2]) -> FloatTensor<Self> {
-        // Memory-bound, but the places are what the backward pass needs: kept.
+        // Memory-bound, but which values won is what the backward pass needs: kept.
         let prep = MaxPool2dBackward.prepare::<C>([x.node()]).compute_bound().stateful();
         let x = Self::inner(x);
         match prep {
             OpsKind::Tracked(prep) => {
-                let (y, places) = forward(&x, size, strides);
+                let (y, winners, plane) = forward(&x, size, strides);
                 let input = x.layout().shape();
-                prep.finish(Saved { input: [input[0], input[1], input[2], input[3]], places }, y)
+                prep.finish(Saved { plane, input: [input[0], input[1], input[2], input[3]], winners }, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(forward(&x, size, strides).0),
         }
     }
 }
 
-/// The pooled images and the place of each maximum in its plane.
-fn forward(x: &FlexTensor, [kh, kw]: [usize; 2], [sy, sx]: [usize; 2]) -> (FlexTensor, Vec<u32>) {
+/// The pooled images, which value of each window won, and the sizes.
+fn forward(x: &FlexTensor, [kh, kw]: [usize; 2], [sy, sx]: [usize; 2]) -> (FlexTensor, Vec<u8>, Plane) {
     let shape = x.layout().shape();
     let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3]);
     let (oh, ow) = ((h - kh) / sy + 1, (w - kw) / sx + 1);
+    let p = Plane { w, oh, ow, kh, kw, sy, sx };
     let x = contiguous(x);
     let mut y = vec![0.0f32; planes * oh * ow];
-    let mut places = vec![0u32; planes * oh * ow];
+    let mut winners = vec![0u8; planes * oh * ow];
     let parts = batch_parts(planes);
     let jobs = per_part(&x, h * w, &parts)
         .into_iter()
         .zip(per_part_mut(&mut y, oh * ow, &parts))
-        .zip(per_part_u32_mut(&mut places, oh * ow, &parts))
-        .map(|((x, y), places)| {
+        .zip(per_part_mut(&mut winners, oh * ow, &parts))
+        .map(|((x, y), winners)| {
             move || {
                 // Planes in groups of at least 256 windows (see `pool_planes`).
                 let group = 256usize.div_ceil(oh * ow);
-                let (mut under, mut at) = (vec![0.0f32; group * oh * ow], vec![0u32; group * oh * ow]);
+                let mut under = vec![0.0f32; group * oh * ow];
                 let planes = x.chunks(group * h * w).zip(y.chunks_mut(group * oh * ow));
-                for ((x, y), places) in planes.zip(places.chunks_mut(group * oh * ow)) {
-                    let plane = Plane { w, oh, ow, kh, kw, sy, sx };
-                    pool_planes(x, y, places, (&mut under, &mut at), plane);
+                for ((x, y), winners) in planes.zip(winners.chunks_mut(group * oh * ow)) {
+                    pool_planes(x, y, winners, &mut under, p);
                 }
             }
         });
     in_parallel(jobs.collect());
     let y = FlexTensor::from_data(TensorData::new(y, [shape[0], shape[1], oh, ow]));
-    (y, places)
+    (y, winners, p)
 }
 
 /// A plane's sizes: its width, the output's rows and columns, the window and the strides.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Plane {
     w: usize,
     oh: usize,
@@ -157,40 +166,31 @@ struct Plane {
     sx: usize,
 }
 
-/// Image planes' maxima and the places of those in their plane. On real
+/// Image planes' maxima and which value of each window they are. On real
 /// feature maps which value of a window wins is a coin toss: as a branch
 /// per comparison (what the compiler made of every scalar select), pooling
 /// was a quarter of the seed CNN's step. So for each kernel position the
-/// value under every window of the planes is gathered into `under` (and its
-/// place into `at`), and [`keep_larger`] compares them all at once, in
-/// vector registers; a row of windows alone (13 in the seed CNN) is too
-/// short for them.
-fn pool_planes(x: &[f32], y: &mut [f32], places: &mut [u32], scratch: (&mut [f32], &mut [u32]), p: Plane) {
-    let (under, at) = scratch;
+/// value under every window of the planes is gathered into `under`, and
+/// [`keep_larger`] compares them all at once, in vector registers; a row
+/// of windows alone (13 in the seed CNN) is too short for them.
+fn pool_planes(x: &[f32], y: &mut [f32], winners: &mut [u8], under: &mut [f32], p: Plane) {
     let (pooled, plane) = (p.oh * p.ow, x.len() / (y.len() / p.oh / p.ow));
-    let (under, at) = (&mut under[..y.len()], &mut at[..y.len()]);
+    let under = &mut under[..y.len()];
     for ky in 0..p.kh {
         for kx in 0..p.kw {
-            for (x, (under, at)) in
-                x.chunks_exact(plane).zip(under.chunks_exact_mut(pooled).zip(at.chunks_exact_mut(pooled)))
-            {
-                let rows = under.chunks_exact_mut(p.ow).zip(at.chunks_exact_mut(p.ow));
-                for (oy, (under, at)) in rows.enumerate() {
+            for (x, under) in x.chunks_exact(plane).zip(under.chunks_exact_mut(pooled)) {
+                for (oy, under) in under.chunks_exact_mut(p.ow).enumerate() {
                     let first = (oy * p.sy + ky) * p.w + kx;
                     let line = &x[first..first + (p.ow - 1) * p.sx + 1];
-                    // u32 places that wrap: the toolkit's overflow checks would weigh on this loop.
-                    let mut place = first as u32;
-                    for ((v, at), x) in under.iter_mut().zip(at.iter_mut()).zip(line.iter().step_by(p.sx)) {
-                        (*v, *at) = (*x, place);
-                        place = place.wrapping_add(p.sx as u32);
-                    }
+                    under.iter_mut().zip(line.iter().step_by(p.sx)).for_each(|(v, x)| *v = *x);
                 }
             }
-            if ky == 0 && kx == 0 {
+            let k = (ky * p.kw + kx) as u8;
+            if k == 0 {
                 y.copy_from_slice(under);
-                places.copy_from_slice(at);
+                winners.fill(0);
             } else {
-                keep_larger(under, at, y, places);
+                keep_larger(under, k, y, winners);
             }
         }
     }
@@ -198,41 +198,22 @@ fn pool_planes(x: &[f32], y: &mut [f32], places: &mut [u32], scratch: (&mut [f32
 
 vectorized! {
     /// See [`keep_larger_loop`].
-    fn keep_larger(under: &[f32], at: &[u32], best: &mut [f32], best_at: &mut [u32]) => keep_larger_loop
+    fn keep_larger(under: &[f32], k: u8, best: &mut [f32], winners: &mut [u8]) => keep_larger_loop
 }
 
 /// `best` becomes `under` where that is larger (or NaN: NaN wins and stays,
-/// as in burn and PyTorch), and `best_at` then becomes `at`.
+/// as in burn and PyTorch), and `winners` then becomes `k`.
 #[inline(always)]
-fn keep_larger_loop(under: &[f32], at: &[u32], best: &mut [f32], best_at: &mut [u32]) {
-    let n = under.len().min(at.len()).min(best.len()).min(best_at.len());
-    let (under, at, best, best_at) = (&under[..n], &at[..n], &mut best[..n], &mut best_at[..n]);
+fn keep_larger_loop(under: &[f32], k: u8, best: &mut [f32], winners: &mut [u8]) {
+    let n = under.len().min(best.len()).min(winners.len());
+    let (under, best, winners) = (&under[..n], &mut best[..n], &mut winners[..n]);
     for i in 0..n {
         // Every value read first: a read inside a select kept the loop scalar.
-        let (v, b, v_at, b_at) = (under[i], best[i], at[i], best_at[i]);
+        let (v, b, w) = (under[i], best[i], winners[i]);
         let take = (v > b) | (v.is_nan() & !b.is_nan());
         best[i] = if take { v } else { b };
-        best_at[i] = if take { v_at } else { b_at };
+        winners[i] = if take { k } else { w };
     }
-}
-
-fn per_part_u32<'a>(buffer: &'a [u32], per_row: usize, parts: &[std::ops::Range<usize>]) -> Vec<&'a [u32]> {
-    parts.iter().map(|rows| &buffer[rows.start * per_row..rows.end * per_row]).collect()
-}
-
-fn per_part_u32_mut<'a>(
-    mut buffer: &'a mut [u32],
-    per_row: usize,
-    parts: &[std::ops::Range<usize>],
-) -> Vec<&'a mut [u32]> {
-    parts
-        .iter()
-        .map(|rows| {
-            let (these, rest) = std::mem::take(&mut buffer).split_at_mut(rows.len() * per_row);
-            buffer = rest;
-            these
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -16,21 +16,33 @@
 
 mod adam;
 mod conv2d;
+mod dense;
 mod lstm_sequence;
 mod matrix;
 mod max_pool2d;
+mod relu;
 
 pub use adam::{AdamStep, AdamStepBackend, FusedAdam, adam_step};
 pub use conv2d::{Conv2dBackend, Window, conv2d};
+pub use dense::{DenseBackend, dense};
 pub use lstm_sequence::{LstmSequenceBackend, lstm_sequence};
 pub use max_pool2d::{MaxPool2dBackend, max_pool2d};
 
 use burn::backend::DispatchTensorKind;
 use burn::tensor::{DType, Tensor};
 
+/// The environment variable that turns the fused operations off:
+/// `FIRESIDE_FUSED=0` runs burn's general path everywhere (to compare the
+/// two, or to rule the fused ones out when a result looks wrong).
+pub const SWITCH: &str = "FIRESIDE_FUSED";
+
 /// Whether the fused operations can run on `tensor`: `f32` on flex, with or
-/// without autodiff.
+/// without autodiff, unless [`SWITCH`] is `0`.
 pub fn available<const D: usize>(tensor: &Tensor<D>) -> bool {
+    static SWITCHED_OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *SWITCHED_OFF.get_or_init(|| std::env::var(SWITCH).is_ok_and(|value| value == "0")) {
+        return false;
+    }
     if tensor.dtype() != DType::F32 {
         return false;
     }

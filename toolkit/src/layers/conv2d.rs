@@ -217,11 +217,15 @@ impl Conv2dLayer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let convolved = match (&self.conv.bias, self.fused_window(&x)) {
-            (Some(bias), Some(window)) => fused::conv2d(x, self.conv.weight.val(), bias.val(), window),
-            _ => self.conv.forward(x),
-        };
-        self.activation.apply(convolved)
+        match (&self.conv.bias, self.fused_window(&x)) {
+            // ReLU, the usual activation of a convolution, inside the fused operation.
+            (Some(bias), Some(window)) => {
+                let relu = self.activation == Activation::Relu;
+                let convolved = fused::conv2d(x, self.conv.weight.val(), bias.val(), window, relu);
+                if relu { convolved } else { self.activation.apply(convolved) }
+            }
+            _ => self.activation.apply(self.conv.forward(x)),
+        }
     }
 
     /// Where the fused convolution (`fireside::fused::conv2d`, flex's CPU
@@ -273,13 +277,22 @@ mod tests {
     use super::*;
     use crate::prelude::*;
 
+    /// Element by element within `tolerance`, relative to the general path's size.
+    fn assert_close(what: &str, fused: Vec<f32>, general: Vec<f32>, tolerance: f32) {
+        assert_eq!(fused.len(), general.len(), "{what}");
+        for (f, g) in fused.iter().zip(&general) {
+            assert!((f - g).abs() < tolerance * (1.0 + g.abs()), "{what}: fused {f} against {g}");
+        }
+    }
+
     #[test]
-    fn the_fused_path_pads_and_steps_as_burns_conv2d() {
+    fn the_fused_path_pads_steps_and_activates_as_burns_conv2d() {
         let device = crate::device::device();
         let cases = [
             (Conv2d::new(4, 3), [2, 7, 7]),
-            (Conv2d::new(4, 3).padding(Padding::Same), [2, 7, 7]),
-            (Conv2d::new(3, 2).padding(Padding::Same).stride(2), [3, 7, 8]),
+            (Conv2d::new(4, 3).activation(Activation::Relu), [2, 7, 7]),
+            (Conv2d::new(4, 3).padding(Padding::Same).activation(Activation::Tanh), [2, 7, 7]),
+            (Conv2d::new(3, 2).padding(Padding::Same).stride(2).activation(Activation::Relu), [3, 7, 8]),
             (Conv2d::new(2, 4).padding(Padding::Same), [1, 6, 5]),
             (Conv2d::new(2, 3).stride(2), [1, 8, 9]),
         ];
@@ -289,41 +302,20 @@ mod tests {
             let bias = layer.conv.bias.as_ref().unwrap().val();
             layer.conv.bias = Some(Param::from_tensor(bias.random_like(Distribution::Normal(0.0, 1.0))));
             let x = Tensor::<4>::random([3, c, h, w], Distribution::Normal(0.0, 1.0), &device).require_grad();
-            let Some(window) = layer.fused_window(&x) else {
+            if layer.fused_window(&x).is_none() {
                 return; // the fused convolution runs on flex, the tests' backend on a machine without a GPU
-            };
-            let general = layer.conv.forward(x.clone());
-            let fused = fused::conv2d(
-                x.clone(),
-                layer.conv.weight.val(),
-                layer.conv.bias.as_ref().unwrap().val(),
-                window,
-            );
+            }
+            let fused = layer.forward(x.clone());
+            let general = layer.activation.apply(layer.conv.forward(x.clone()));
             assert_eq!(fused.dims(), general.dims(), "{config:?}");
-            let expected = general.clone().values();
-            for (f, g) in fused.clone().values().iter().zip(&expected) {
-                assert!((f - g).abs() < 1e-4 * (1.0 + g.abs()), "{config:?}: {f} against {g}");
-            }
-            let (fused_grads, general_grads) =
-                ((fused * 1.5).sum().backward(), (general * 1.5).sum().backward());
+            assert_close(&format!("{config:?}"), fused.clone().values(), general.clone().values(), 1e-4);
+            let weights = Tensor::<4>::random(general.dims(), Distribution::Normal(0.0, 1.0), &device);
+            let fused_grads = (fused * weights.clone()).sum().backward();
+            let general_grads = (general * weights).sum().backward();
             let weight = layer.conv.weight.val();
-            for (f, g) in weight
-                .grad(&fused_grads)
-                .unwrap()
-                .values()
-                .iter()
-                .zip(&weight.grad(&general_grads).unwrap().values())
-            {
-                assert!(
-                    (f - g).abs() < 1e-3 * (1.0 + g.abs()),
-                    "{config:?}: kernel gradient {f} against {g}"
-                );
-            }
-            for (f, g) in
-                x.grad(&fused_grads).unwrap().values().iter().zip(&x.grad(&general_grads).unwrap().values())
-            {
-                assert!((f - g).abs() < 1e-4 * (1.0 + g.abs()), "{config:?}: input gradient {f} against {g}");
-            }
+            let grad = |tensor: &Tensor<4>, grads| tensor.grad(grads).unwrap().values();
+            assert_close("kernel gradient", grad(&weight, &fused_grads), grad(&weight, &general_grads), 1e-3);
+            assert_close("input gradient", grad(&x, &fused_grads), grad(&x, &general_grads), 1e-4);
         }
     }
 }

@@ -11,6 +11,7 @@
 use super::{Batch, BuiltLayer, LayerDescription, LayerError, Regularizer};
 use crate::activations::Activation;
 use crate::display::{MimeBundle, Rich};
+use crate::fused;
 use burn::module::Module;
 use burn::module::Param;
 use burn::nn::{Initializer, Linear, LinearConfig};
@@ -190,7 +191,22 @@ impl DenseLayer {
     /// assert_eq!(y.dims(), [2, 4]);
     /// ```
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        self.activation.apply(self.linear.forward(x))
+        match &self.linear.bias {
+            // The fused layer (`fireside::fused::dense`, flex's CPU path), on
+            // the rows of every dimension but the last; ReLU inside it.
+            Some(bias) if fused::available(&x) => {
+                let dims = x.dims();
+                let (inputs, units) = self.shape();
+                let rows = dims[..D - 1].iter().product();
+                let relu = self.activation == Activation::Relu;
+                let y = fused::dense(x.reshape([rows, inputs]), self.linear.weight.val(), bias.val(), relu);
+                let mut out = dims;
+                out[D - 1] = units;
+                let y = y.reshape(out);
+                if relu { y } else { self.activation.apply(y) }
+            }
+            _ => self.activation.apply(self.linear.forward(x)),
+        }
     }
 
     /// (inputs, units)

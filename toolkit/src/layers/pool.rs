@@ -155,7 +155,10 @@ impl MaxPool2dLayer {
     /// (flex, the CPU), else burn's.
     fn pool_fast(&self, x: Tensor<4>) -> Tensor<4> {
         let pool = &self.pool;
-        let plain = pool.padding == PaddingConfig2d::Valid && pool.dilation == [1, 1] && !pool.ceil_mode;
+        let plain = pool.padding == PaddingConfig2d::Valid
+            && pool.dilation == [1, 1]
+            && !pool.ceil_mode
+            && pool.kernel_size[0] * pool.kernel_size[1] <= 256;
         if plain && fused::available(&x) {
             fused::max_pool2d(x, pool.kernel_size, pool.stride)
         } else {
