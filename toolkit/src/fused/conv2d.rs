@@ -32,7 +32,7 @@ use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_
 use burn::tensor::{Tensor, TensorData};
 
 use super::matrix::{
-    View, ViewMut, add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, product,
+    View, ViewMut, add_into, batch_parts_for, contiguous, in_parallel, per_part, per_part_mut, product,
 };
 use super::relu::{mask_where_cut, rectify};
 
@@ -204,7 +204,7 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Windo
     let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
     let (patch, pixels) = (dims.patch(), dims.pixels());
     let mut y = vec![0.0f32; dims.n * dims.o * pixels];
-    let parts = batch_parts(dims.n);
+    let parts = batch_parts_for(dims.n, 2 * dims.n * dims.o * dims.pixels() * dims.patch());
     let (weight, bias) = (&weight[..], &bias[..]);
     let jobs = per_part(&x, dims.image(), &parts)
         .into_iter()
@@ -247,7 +247,7 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     let relu_output = saved.relu_output.as_ref().map(contiguous);
     let (patch, pixels) = (dims.patch(), dims.pixels());
     let mut d_x = vec![0.0f32; if with_x { dims.n * dims.image() } else { 0 }];
-    let parts = batch_parts(dims.n);
+    let parts = batch_parts_for(dims.n, 2 * dims.n * dims.o * dims.pixels() * dims.patch());
     let d_x_parts = match with_x {
         true => per_part_mut(&mut d_x, dims.image(), &parts).into_iter().map(Some).collect(),
         false => parts.iter().map(|_| None).collect::<Vec<_>>(),
@@ -455,8 +455,8 @@ mod tests {
     #[test]
     fn the_seed_cnns_convolutions_match_burns() {
         // 17 images: two parts on two cores, one of them odd.
-        check([17, 1, 12, 12], [4, 1, 3, 3], [1, 1], [0; 4]);
-        check([17, 3, 9, 8], [5, 3, 3, 3], [1, 1], [0; 4]);
+        check([17, 1, 28, 28], [32, 1, 3, 3], [1, 1], [0; 4]);
+        check([17, 32, 13, 13], [64, 32, 3, 3], [1, 1], [0; 4]);
     }
 
     #[test]

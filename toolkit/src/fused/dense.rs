@@ -21,7 +21,7 @@ use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_
 use burn::tensor::{Tensor, TensorData};
 
 use super::matrix::{
-    View, ViewMut, add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, product,
+    View, ViewMut, add_into, batch_parts_for, contiguous, in_parallel, per_part, per_part_mut, product,
 };
 use super::relu::{mask_where_cut, rectify};
 
@@ -150,7 +150,7 @@ fn forward(x: &FlexTensor, kernel: &FlexTensor, bias: &FlexTensor, relu: bool) -
     let Dims { n, inputs, units } = Dims::of(x, kernel);
     let (x, kernel, bias) = (contiguous(x), contiguous(kernel), contiguous(bias));
     let mut y = vec![0.0f32; n * units];
-    let parts = batch_parts(n);
+    let parts = batch_parts_for(n, 2 * n * inputs * units);
     let (kernel, bias) = (&kernel[..], &bias[..]);
     let jobs =
         per_part(&x, inputs, &parts).into_iter().zip(per_part_mut(&mut y, units, &parts)).map(|(x, y)| {
@@ -184,7 +184,7 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     let (x, kernel, grad) = (contiguous(&saved.x), contiguous(&saved.kernel), contiguous(grad));
     let relu_output = saved.relu_output.as_ref().map(contiguous);
     let mut d_x = vec![0.0f32; if with_x { n * inputs } else { 0 }];
-    let parts = batch_parts(n);
+    let parts = batch_parts_for(n, 2 * n * inputs * units);
     let d_x_parts = match with_x {
         true => per_part_mut(&mut d_x, inputs, &parts).into_iter().map(Some).collect(),
         false => parts.iter().map(|_| None).collect::<Vec<_>>(),
@@ -259,13 +259,14 @@ mod tests {
     #[test]
     fn the_fused_dense_layer_matches_burns_operations() {
         let device = crate::device::device();
-        // 17 rows: two parts on two cores, one of them odd; 1 row: one part.
-        for rows in [17, 1] {
+        // 17 rows × 300 inputs × 200 units: enough work for two parts on two
+        // cores, one of them odd; 1 row × 7 × 5: one part.
+        for (rows, inputs, units) in [(17, 300, 200), (1, 7, 5)] {
             let random =
                 |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Normal(0.0, 1.0), &device);
-            let x = random([rows, 7]).require_grad();
-            let kernel = random([7, 5]).require_grad();
-            let bias = Tensor::<1>::random([5], Distribution::Normal(0.0, 1.0), &device).require_grad();
+            let x = random([rows, inputs]).require_grad();
+            let kernel = random([inputs, units]).require_grad();
+            let bias = Tensor::<1>::random([units], Distribution::Normal(0.0, 1.0), &device).require_grad();
             if !crate::fused::available(&x) {
                 return; // the fused layer runs on flex, the tests' backend on a machine without a GPU
             }

@@ -25,6 +25,14 @@ pub(crate) fn batch_parts(n: usize) -> Vec<Range<usize>> {
     (0..parts).map(|part| part * n / parts..(part + 1) * n / parts).collect()
 }
 
+/// [`batch_parts`], or the whole batch as one part when its work (`flop`,
+/// about) is too small to pay for waking another core (some 10 µs: the
+/// MLP's last layer, 64 × 128 × 10, is 0.16 MFLOP).
+pub(crate) fn batch_parts_for(n: usize, flop: usize) -> Vec<Range<usize>> {
+    const WORTH_A_CORE: usize = 2_000_000;
+    if flop < WORTH_A_CORE { vec![0..n] } else { batch_parts(n) }
+}
+
 /// A batch-major buffer, `per_row` values a row of the batch, cut into the parts' rows.
 pub(crate) fn per_part<'a, T>(buffer: &'a [T], per_row: usize, parts: &[Range<usize>]) -> Vec<&'a [T]> {
     parts.iter().map(|rows| &buffer[rows.start * per_row..rows.end * per_row]).collect()
