@@ -30,7 +30,7 @@ pub(crate) fn batch_parts(n: usize) -> Vec<Range<usize>> {
 /// MLP's last layer, 64 × 128 × 10, is 0.16 MFLOP).
 pub(crate) fn batch_parts_for(n: usize, flop: usize) -> Vec<Range<usize>> {
     const WORTH_A_CORE: usize = 2_000_000;
-    if flop < WORTH_A_CORE { vec![0..n] } else { batch_parts(n) }
+    if flop < WORTH_A_CORE { std::iter::once(0..n).collect() } else { batch_parts(n) }
 }
 
 /// A batch-major buffer, `per_row` values a row of the batch, cut into the parts' rows.
