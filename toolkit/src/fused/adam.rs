@@ -12,9 +12,10 @@
 //! with burn's state (`AdamState`), so that checkpoints and the rest of burn
 //! see plain Adam; it takes burn's path wherever the fused one cannot run.
 
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, Flex, backend_extension};
+use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
@@ -38,9 +39,9 @@ pub struct AdamStep {
     pub time: i32,
 }
 
-/// The backends that have the fused Adam update: flex (the optimizer works
-/// on parameters without autodiff).
-#[backend_extension(Flex)]
+/// The backends that have the fused Adam update: flex, and flex with
+/// autodiff (the update is not tracked: it is no part of any loss).
+#[backend_extension(Flex, Autodiff)]
 pub trait AdamStepBackend: Backend {
     /// The parameter, its gradient and Adam's two moments → the updated
     /// parameter and moments, all of one shape.
@@ -133,6 +134,25 @@ impl AdamStepBackend for Flex {
                 .for_each(|(w, m, v, g)| update(g, w, m, v, constants));
         }
         (param, moment_1, moment_2)
+    }
+}
+
+impl<C: CheckpointStrategy> AdamStepBackend for Autodiff<Flex, C> {
+    fn adam_step(
+        param: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        moment_1: FloatTensor<Self>,
+        moment_2: FloatTensor<Self>,
+        step: AdamStep,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (param, moment_1, moment_2) = Flex::adam_step(
+            Self::inner(param),
+            Self::inner(grad),
+            Self::inner(moment_1),
+            Self::inner(moment_2),
+            step,
+        );
+        (Self::from_inner(param), Self::from_inner(moment_1), Self::from_inner(moment_2))
     }
 }
 
