@@ -27,6 +27,7 @@
 use super::matrix::{
     View, ViewMut, batch_parts, contiguous, in_parallel, per_part, per_part_mut, product, vectorized,
 };
+use super::small_product::small_product;
 use super::{sigmoid, tanh};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -258,7 +259,7 @@ fn forward(inputs: Inputs) -> (FlexTensor, Saved) {
                         0 => View::step_rows(start, 1, 0, units, 2 * units),
                         _ => View::step_rows(&*states, steps, t - 1, units, 2 * units),
                     };
-                    product(
+                    small_product(
                         ViewMut::step_rows(&mut *gates, steps, t, 4 * units, 4 * units),
                         h_previous,
                         View::row_major(recurrent_kernel, units, 4 * units),
@@ -314,7 +315,13 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     let mut d_x = vec![0.0f32; if with_x { n * steps * features } else { 0 }];
     let mut d_start = vec![0.0f32; n * 2 * units];
     let parts = batch_parts(n);
-    let (kernel, recurrent_kernel) = (&kernel[..], &recurrent_kernel[..]);
+    // Uᵀ laid out row by row, once, for the per-step products dgates Uᵀ.
+    let recurrent_transposed: Vec<f32> = (0..4 * units)
+        .flat_map(|j| (0..units).map(move |i| (i, j)))
+        .map(|(i, j)| recurrent_kernel[i * 4 * units + j])
+        .collect();
+    let recurrent_transposed = &recurrent_transposed[..];
+    let kernel = &kernel[..];
     let d_x_parts = match with_x {
         true => per_part_mut(&mut d_x, steps * features, &parts).into_iter().map(Some).collect(),
         false => parts.iter().map(|_| None).collect::<Vec<_>>(),
@@ -351,10 +358,10 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
                         d_bias: &mut d_bias,
                     });
                     // What reaches h_{t−1}: d_pre_t Uᵀ.
-                    product(
+                    small_product(
                         ViewMut::step_rows(&mut *d_state, 1, 0, units, 2 * units),
                         View::step_rows(&d_pre, steps, t, 4 * units, 4 * units),
-                        View::row_major(recurrent_kernel, units, 4 * units).transposed(),
+                        View::row_major(recurrent_transposed, 4 * units, units),
                         false,
                     );
                 }

@@ -63,12 +63,12 @@ pub(crate) fn in_parallel<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<
 /// A matrix inside a slice: element (i, j) at `offset + i·row_stride + j·col_stride`.
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a> {
-    values: &'a [f32],
-    offset: usize,
-    rows: usize,
-    cols: usize,
-    row_stride: usize,
-    col_stride: usize,
+    pub(crate) values: &'a [f32],
+    pub(crate) offset: usize,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) row_stride: usize,
+    pub(crate) col_stride: usize,
 }
 
 impl<'a> View<'a> {
@@ -103,11 +103,11 @@ impl<'a> View<'a> {
 /// A matrix to write inside a slice, its rows apart: element (i, j) at
 /// `offset + i·row_stride + j`.
 pub(crate) struct ViewMut<'a> {
-    values: &'a mut [f32],
-    offset: usize,
-    rows: usize,
-    cols: usize,
-    row_stride: usize,
+    pub(crate) values: &'a mut [f32],
+    pub(crate) offset: usize,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) row_stride: usize,
 }
 
 impl<'a> ViewMut<'a> {

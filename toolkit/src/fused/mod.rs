@@ -2,11 +2,19 @@
 //! with hand-written loops and a hand-written backward pass, where a chain of
 //! burn's operations would each make a pass over memory, keep their own
 //! autodiff node and, for sigmoid and tanh, compute the function again in the
-//! backward pass. Today that is the LSTM layer ([`lstm_sequence`]).
+//! backward pass:
+//! - [`conv2d`]: a convolution, its bias and ReLU (`Conv2d`);
+//! - [`max_pool2d`]: max pooling (`MaxPool2d`);
+//! - [`dense`]: x W + b and ReLU (`Dense`);
+//! - [`lstm_sequence`]: a whole LSTM layer over a sequence (`Lstm`);
+//! - [`adam_step`]: Adam's update of a parameter ([`FusedAdam`], what
+//!   `Optimizer::adam()` builds).
 //!
 //! They run on burn's flex backend (the CPU) through burn's backend
 //! extensions. Elsewhere (wgpu) the layers keep their plain burn
-//! code, so [`available`] is asked first.
+//! code, so [`available`] is asked first; each operation's tests compare its
+//! outputs and gradients with that general path. `FIRESIDE_FUSED=0`
+//! ([`SWITCH`]) turns them all off.
 //!
 //! ```
 //! use fireside::prelude::*;
@@ -21,6 +29,7 @@ mod lstm_sequence;
 mod matrix;
 mod max_pool2d;
 mod relu;
+mod small_product;
 
 pub use adam::{AdamStep, AdamStepBackend, FusedAdam, adam_step};
 pub use conv2d::{Conv2dBackend, Window, conv2d};
