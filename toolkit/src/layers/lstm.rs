@@ -510,14 +510,21 @@ mod tests {
 
     #[test]
     fn the_fast_paths_have_the_general_gradients() {
+        // 3 units, and 64: the width of the fused path's per-step product kernel.
+        for units in [3, 64] {
+            fast_paths_have_the_general_gradients(units);
+        }
+    }
+
+    fn fast_paths_have_the_general_gradients(units: usize) {
         let device = crate::device::device();
-        let mut layer = Lstm::new(3).build(2, &device);
-        layer.bias = Param::from_tensor(Tensor::random([12], Distribution::Normal(0.0, 1.0), &device));
+        let mut layer = Lstm::new(units).build(2, &device);
+        layer.bias = Param::from_tensor(Tensor::random([4 * units], Distribution::Normal(0.0, 1.0), &device));
         // 17 sequences: the fused path cuts a batch this size in two parts on two cores.
         let x = Tensor::<3>::random([17, 5, 2], Distribution::Normal(0.0, 1.0), &device).require_grad();
         let start = LstmState {
-            h: Tensor::random([17, 3], Distribution::Normal(0.0, 1.0), &device).require_grad(),
-            c: Tensor::random([17, 3], Distribution::Normal(0.0, 1.0), &device).require_grad(),
+            h: Tensor::random([17, units], Distribution::Normal(0.0, 1.0), &device).require_grad(),
+            c: Tensor::random([17, units], Distribution::Normal(0.0, 1.0), &device).require_grad(),
         };
         // Every h and the last c count, so that each path of the gradient is checked.
         let loss = |(hs, last): (Tensor<3>, LstmState)| (hs.sum() + last.c.sum() * 0.5).backward();
