@@ -195,7 +195,7 @@ def main():
               "first step " + " / ".join(["f", *(p[0] for p in peers)]),
               "peak MiB " + " / ".join(["f", *(p[0] for p in peers)])]
     if args.gpu:
-        header.append("GPU MiB f / t")
+        header.append("GPU MiB " + " / ".join(["f", *(p[0] for p in peers)]))
     if peers:
         header.append("ratio f / faster peer: median (range)")
     print("| " + " | ".join(header) + " |")
