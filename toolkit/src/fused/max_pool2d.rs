@@ -4,9 +4,10 @@
 //!
 //! flex pools through its general 3-D pooling, which works out every
 //! element's place with divisions; it was a third of the seed CNN's step
-//! once the convolutions were fused (BENCHMARKS.md, "CPU training"). Here
-//! each image plane is one loop over its windows, the planes cut into one
-//! part per core.
+//! once the convolutions were fused (BENCHMARKS.md, "CPU training"). Here,
+//! for each kernel position, the values under every window of a group of
+//! planes are gathered and compared in one vector loop ([`pool_planes`]),
+//! the planes cut into one part per core.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
