@@ -75,6 +75,10 @@ overflow-checks = false
 [profile.dev.package.gemm-f32]
 debug-assertions = false
 overflow-checks = false
+
+[profile.dev.package.fireside]
+debug-assertions = false
+overflow-checks = false
 "#;
 
 /// The cells themselves (evcxr's crate `ctx`) compile at opt-level 0: fast to

@@ -25,8 +25,10 @@
 //! cores, as flex would for a large one, costs more than it saves.
 
 use super::matrix::{
-    View, ViewMut, batch_parts, contiguous, in_parallel, per_part, per_part_mut, product, vectorized,
+    View, ViewMut, batch_parts, contiguous, in_parallel, per_part, per_part_mut, prefetch, product,
+    vectorized, zeros,
 };
+use super::scratch::{recycle, scratch};
 use super::small_product::small_product;
 use super::{sigmoid, tanh};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -45,21 +47,24 @@ pub trait LstmSequenceBackend: Backend {
     /// 4·units), the bias b (4·units), the first state [h | c] (N, 2·units)
     /// and the recurrent kernel U (units, 4·units), the gate blocks in
     /// Keras's order i, f, c, o → every step's state [h_t | c_t]
-    /// (N, steps, 2·units).
+    /// (N, steps, 2·units) when `every_step`, else the last one (N, 1, 2·units).
     fn lstm_sequence(
         x: FloatTensor<Self>,
         kernel: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         start: FloatTensor<Self>,
         recurrent_kernel: FloatTensor<Self>,
+        every_step: bool,
     ) -> FloatTensor<Self>;
 }
 
 /// Runs an LSTM over a batch of sequences: from the inputs x (N, steps,
 /// features), the kernels W (features, 4·units) and U (units, 4·units), the
 /// bias b (4·units) and the first state [h | c] (N, 2·units), every step's
-/// state [h_t | c_t] (N, steps, 2·units). Only where
-/// [`available`](super::available) says so.
+/// state [h_t | c_t] (N, steps, 2·units) when `every_step`, else only the
+/// last one (N, 1, 2·units): a layer that returns only its last h then
+/// neither copies every step out nor takes a gradient for each back. Only
+/// where [`available`](super::available) says so.
 ///
 /// ```
 /// use fireside::prelude::*;
@@ -69,7 +74,7 @@ pub trait LstmSequenceBackend: Backend {
 /// let start = Tensor::<2>::from_floats([[0.0, 0.0, 1.0, 1.0]], &device); // h = 0, c = 1
 /// let recurrent = Tensor::<2>::ones([2, 8], &device);
 /// if fireside::fused::available(&x) {
-///     let state = fireside::fused::lstm_sequence(x, kernel, bias, start, recurrent).values();
+///     let state = fireside::fused::lstm_sequence(x, kernel, bias, start, recurrent, true).values();
 ///     // Every gate is σ(0) = 0.5 and the candidate tanh(0) = 0: c = 0.5·1, h = 0.5·tanh(0.5).
 ///     assert_eq!(state[2..], [0.5, 0.5]);
 ///     assert!((state[0] - 0.5 * 0.5f32.tanh()).abs() < 1e-6);
@@ -81,6 +86,7 @@ pub fn lstm_sequence(
     bias: Tensor<1>,
     start: Tensor<2>,
     recurrent_kernel: Tensor<2>,
+    every_step: bool,
 ) -> Tensor<3> {
     let ([n, steps, features], [units, _]) = (x.dims(), recurrent_kernel.dims());
     assert!(
@@ -107,6 +113,7 @@ pub fn lstm_sequence(
         bias.into_dispatch(),
         start.into_dispatch(),
         recurrent_kernel.into_dispatch(),
+        every_step,
     ))
 }
 
@@ -117,8 +124,9 @@ impl LstmSequenceBackend for Flex {
         bias: FlexTensor,
         start: FlexTensor,
         recurrent_kernel: FlexTensor,
+        every_step: bool,
     ) -> FlexTensor {
-        forward(Inputs { x, kernel, bias, start, recurrent_kernel }).0
+        forward(Inputs { x, kernel, bias, start, recurrent_kernel }, every_step).0
     }
 }
 
@@ -148,15 +156,24 @@ impl Inputs {
     }
 }
 
-/// What the backward pass reads: the inputs and, batch-major, every step's
-/// activated gates [i f g o] (N·steps, 4·units), tanh(c_t) (N·steps, units)
-/// and state [h | c] (N·steps, 2·units).
+/// What the backward pass reads: the inputs, whether the output held every
+/// step, and, batch-major, every step's activated gates [i f g o]
+/// (N·steps, 4·units), tanh(c_t) (N·steps, units) and state [h | c]
+/// (N·steps, 2·units).
 #[derive(Clone, Debug)]
 struct Saved {
     inputs: Inputs,
+    every_step: bool,
     gates: Vec<f32>,
     tanh_c: Vec<f32>,
     states: FlexTensor,
+}
+
+impl Drop for Saved {
+    fn drop(&mut self) {
+        recycle(std::mem::take(&mut self.gates));
+        recycle(std::mem::take(&mut self.tanh_c));
+    }
 }
 
 #[derive(Debug)]
@@ -197,6 +214,7 @@ impl<C: CheckpointStrategy> LstmSequenceBackend for Autodiff<Flex, C> {
         bias: FloatTensor<Self>,
         start: FloatTensor<Self>,
         recurrent_kernel: FloatTensor<Self>,
+        every_step: bool,
     ) -> FloatTensor<Self> {
         // Compute-bound: its state is kept rather than the sequence being run again.
         let prep = LstmSequenceBackward
@@ -212,16 +230,17 @@ impl<C: CheckpointStrategy> LstmSequenceBackend for Autodiff<Flex, C> {
         };
         match prep {
             OpsKind::Tracked(prep) => {
-                let (states, saved) = forward(inputs);
-                prep.finish(saved, states)
+                let (output, saved) = forward(inputs, every_step);
+                prep.finish(saved, output)
             }
-            OpsKind::UnTracked(prep) => prep.finish(forward(inputs).0),
+            OpsKind::UnTracked(prep) => prep.finish(forward(inputs, every_step).0),
         }
     }
 }
 
-/// Every step's state [h | c] (N, steps, 2·units) and what the backward pass needs.
-fn forward(inputs: Inputs) -> (FlexTensor, Saved) {
+/// The output (every step's state [h | c], (N, steps, 2·units), or the
+/// last one, (N, 1, 2·units)) and what the backward pass needs.
+fn forward(inputs: Inputs, every_step: bool) -> (FlexTensor, Saved) {
     let dims = inputs.dims();
     let Dims { n, steps, features, units } = dims;
     let (x, kernel, bias, start, recurrent_kernel) = (
@@ -231,9 +250,11 @@ fn forward(inputs: Inputs) -> (FlexTensor, Saved) {
         contiguous(&inputs.start),
         contiguous(&inputs.recurrent_kernel),
     );
-    let mut gates = vec![0.0f32; n * steps * 4 * units];
-    let mut tanh_c = vec![0.0f32; n * steps * units];
-    let mut states = vec![0.0f32; n * steps * 2 * units];
+    // Written whole before they are read: the product writes every gate,
+    // the step loops every tanh(c) and state.
+    let mut gates = scratch(n * steps * 4 * units);
+    let mut tanh_c = scratch(n * steps * units);
+    let mut states = zeros(n * steps * 2 * units);
     let parts = batch_parts(n);
     let (kernel, bias, recurrent_kernel) = (&kernel[..], &bias[..], &recurrent_kernel[..]);
     let jobs = parts
@@ -279,8 +300,16 @@ fn forward(inputs: Inputs) -> (FlexTensor, Saved) {
             }
         });
     in_parallel(jobs.collect());
+    let last: Vec<f32> = match every_step {
+        true => Vec::new(),
+        false => states.chunks_exact(steps * 2 * units).flat_map(|row| &row[(steps - 1) * 2 * units..]).copied().collect(),
+    };
     let states = FlexTensor::from_data(TensorData::new(states, [n, steps, 2 * units]));
-    (states.clone(), Saved { inputs, gates, tanh_c, states })
+    let output = match every_step {
+        true => states.clone(),
+        false => FlexTensor::from_data(TensorData::new(last, [n, 1, 2 * units])),
+    };
+    (output, Saved { inputs, every_step, gates, tanh_c, states })
 }
 
 /// The gradients of every input, from that of every step's state.
@@ -299,8 +328,9 @@ struct PartGradients {
     recurrent_kernel: Vec<f32>,
 }
 
-/// Back-propagation through time, each part of the batch on its own thread;
-/// dx only when `with_x` (a first layer's inputs need none).
+/// Back-propagation through time, each part of the batch on its own thread,
+/// from the output's gradient `grad`; dx only when `with_x` (a first layer's
+/// inputs need none).
 fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     let dims = saved.inputs.dims();
     let Dims { n, steps, features, units } = dims;
@@ -312,8 +342,18 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
         contiguous(&saved.inputs.recurrent_kernel),
         contiguous(&saved.states),
     );
-    let mut d_x = vec![0.0f32; if with_x { n * steps * features } else { 0 }];
-    let mut d_start = vec![0.0f32; n * 2 * units];
+    let mut d_x = zeros(if with_x { n * steps * features } else { 0 });
+    // What reaches the state, carried back through time: from the last
+    // step on, the output's gradient when the output is the last state.
+    let mut d_start = match saved.every_step {
+        true => vec![0.0f32; n * 2 * units],
+        false => grad.to_vec(),
+    };
+    // The gradient of every step's output, or (for the last state only) none.
+    let (grad_steps, grad_per_row): (&[f32], usize) =
+        if saved.every_step { (&grad, steps * 2 * units) } else { (&[], 0) };
+    let no_grad = vec![0.0f32; 2 * units];
+    let no_grad = &no_grad[..];
     let parts = batch_parts(n);
     // Uᵀ laid out row by row, once, for the per-step products dgates Uᵀ.
     let recurrent_transposed: Vec<f32> = (0..4 * units)
@@ -328,7 +368,7 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     };
     let jobs = parts
         .iter()
-        .zip(per_part(&grad, steps * 2 * units, &parts))
+        .zip(per_part(grad_steps, grad_per_row, &parts))
         .zip(per_part(&saved.gates, steps * 4 * units, &parts))
         .zip(per_part(&saved.tanh_c, steps * units, &parts))
         .zip(per_part(&states, steps * 2 * units, &parts))
@@ -339,7 +379,8 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
         .map(|((((((((rows, grad), gates), tanh_c), states), start), x), d_state), d_x)| {
             let m = rows.len();
             move || {
-                let mut d_pre = vec![0.0f32; m * steps * 4 * units];
+                // Written whole, a step at a time, before the products read it.
+                let mut d_pre = scratch(m * steps * 4 * units);
                 let mut d_bias = vec![0.0f32; 4 * units];
                 // `d_state` carries what reaches step t's [h | c] from step t + 1;
                 // after step 0 it is the first state's gradient.
@@ -348,7 +389,10 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
                         units,
                         steps,
                         t,
-                        grad,
+                        grad: match grad.is_empty() {
+                            false => Incoming::EveryStep(grad),
+                            true => Incoming::None(no_grad),
+                        },
                         gates,
                         tanh_c,
                         states,
@@ -365,7 +409,7 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
                         false,
                     );
                 }
-                let d_pre = View::row_major(&d_pre, m * steps, 4 * units);
+                let d_pre_rows = View::row_major(&d_pre, m * steps, 4 * units);
                 // Every row's h_{t−1}: the first state's h, then its own earlier steps'.
                 let mut h_previous = Vec::with_capacity(m * steps * units);
                 for row in 0..m {
@@ -378,24 +422,25 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
                 product(
                     ViewMut::row_major(&mut d_recurrent_kernel, units, 4 * units),
                     View::row_major(&h_previous, m * steps, units).transposed(),
-                    d_pre,
+                    d_pre_rows,
                     false,
                 );
                 let mut d_kernel = vec![0.0f32; features * 4 * units];
                 product(
                     ViewMut::row_major(&mut d_kernel, features, 4 * units),
                     View::row_major(x, m * steps, features).transposed(),
-                    d_pre,
+                    d_pre_rows,
                     false,
                 );
                 if let Some(d_x) = d_x {
                     product(
                         ViewMut::row_major(d_x, m * steps, features),
-                        d_pre,
+                        d_pre_rows,
                         View::row_major(kernel, features, 4 * units).transposed(),
                         false,
                     );
                 }
+                recycle(d_pre);
                 PartGradients { kernel: d_kernel, bias: d_bias, recurrent_kernel: d_recurrent_kernel }
             }
         });
@@ -443,6 +488,12 @@ fn step_forward(step: StepForward) {
             0 => &start[units..],
             _ => &earlier[(row - 1) * 2 * units + units..][..units],
         };
+        if t + 1 < steps {
+            // The row's next step, which the next step's product adds to.
+            prefetch(&gates[(row + 1) * 4 * units..][..4 * units]);
+            prefetch(&tanh_c[(row + 1) * units..][..units]);
+            prefetch(&now[2 * units..][..2 * units]);
+        }
         let (h_out, c_out) = now[..2 * units].split_at_mut(units);
         let (gates, tanh_c) =
             (&mut gates[row * 4 * units..][..4 * units], &mut tanh_c[row * units..][..units]);
@@ -507,9 +558,9 @@ struct StepBackward<'a> {
     units: usize,
     steps: usize,
     t: usize,
-    /// Batch-major, (rows·steps, width): the gradient of every [h | c]_t, and
-    /// what the forward pass kept.
-    grad: &'a [f32],
+    /// The gradient of every [h | c]_t from the loss.
+    grad: Incoming<'a>,
+    /// Batch-major, (rows·steps, width): what the forward pass kept.
     gates: &'a [f32],
     tanh_c: &'a [f32],
     states: &'a [f32],
@@ -523,12 +574,31 @@ struct StepBackward<'a> {
     d_bias: &'a mut [f32],
 }
 
+/// What reaches a step's output [h | c]_t directly from the loss.
+#[derive(Clone, Copy)]
+enum Incoming<'a> {
+    /// Batch-major, (rows·steps, 2·units): a gradient for every step.
+    EveryStep(&'a [f32]),
+    /// Nothing (the output was the last state, whose gradient came in as
+    /// `d_state`): 2·units zeros.
+    None(&'a [f32]),
+}
+
 fn step_backward(step: StepBackward) {
     let StepBackward { units, steps, t, grad, gates, tanh_c, states, start, d_pre, d_state, d_bias } = step;
     for (sequence, (start, d_state)) in
         start.chunks_exact(2 * units).zip(d_state.chunks_exact_mut(2 * units)).enumerate()
     {
         let row = sequence * steps + t;
+        if t > 0 {
+            // What the row's step before needs, read next.
+            prefetch(&gates[(row - 1) * 4 * units..][..4 * units]);
+            prefetch(&tanh_c[(row - 1) * units..][..units]);
+            prefetch(&d_pre[(row - 1) * 4 * units..][..4 * units]);
+            if t > 1 {
+                prefetch(&states[(row - 2) * 2 * units + units..][..units]);
+            }
+        }
         let c_previous = match t {
             0 => &start[units..],
             _ => &states[(row - 1) * 2 * units + units..][..units],
@@ -537,7 +607,15 @@ fn step_backward(step: StepBackward) {
         let (i, rest) = gates.split_at(units);
         let (f, rest) = rest.split_at(units);
         let (g, o) = rest.split_at(units);
-        let (d_h_out, d_c_out) = grad[row * 2 * units..][..2 * units].split_at(units);
+        let (d_h_out, d_c_out) = match grad {
+            Incoming::EveryStep(grad) => {
+                if t > 0 {
+                    prefetch(&grad[(row - 1) * 2 * units..][..2 * units]);
+                }
+                grad[row * 2 * units..][..2 * units].split_at(units)
+            }
+            Incoming::None(zeros) => zeros.split_at(units),
+        };
         let tanh_c = &tanh_c[row * units..][..units];
         let (d_h_next, d_c_next) = d_state.split_at_mut(units);
         let d_pre = &mut d_pre[row * 4 * units..][..4 * units];

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use burn::backend::flex::FlexTensor;
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
+use rayon::slice::ParallelSliceMut;
 
 /// A flex tensor's values in row-major order: a view when it is contiguous, else a copy.
 pub(crate) fn contiguous(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
@@ -14,6 +15,24 @@ pub(crate) fn contiguous(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
         Some(values) => values.into(),
         None => tensor.to_contiguous().storage::<f32>().to_vec().into(),
     }
+}
+
+/// `len` zeros, written by all of rayon's threads: an operation's output
+/// buffer zeroed by `vec![0.0; len]` on the calling thread kept the other
+/// cores waiting (the LSTM's three, 11 MB at batch 64, were a tenth of its
+/// step).
+pub(crate) fn zeros(len: usize) -> Vec<f32> {
+    // Below this many floats (256 KiB) one thread is as fast.
+    const CHUNK: usize = 1 << 16;
+    let mut values = Vec::with_capacity(len);
+    values.spare_capacity_mut().par_chunks_mut(CHUNK).for_each(|chunk| {
+        for value in chunk {
+            value.write(0.0);
+        }
+    });
+    // SAFETY: the capacity is `len`, and every element of it was written above.
+    unsafe { values.set_len(len) };
+    values
 }
 
 /// The batch's rows cut into one part per thread of rayon's pool (one per
@@ -223,5 +242,25 @@ fn add_into_loop(sum: &mut [f32], values: &[f32]) {
     let (sum, values) = (&mut sum[..n], &values[..n]);
     for i in 0..n {
         sum[i] += values[i];
+    }
+}
+
+/// Asks the CPU to bring `values` into its caches, ahead of their use. The
+/// LSTM's step rows lie a whole sequence apart, a pattern the CPU's own
+/// prefetcher does not follow: its step loops waited on memory for a third
+/// of their time before they asked for the next step's rows (BENCHMARKS.md,
+/// "CPU training").
+pub(crate) fn prefetch(values: &[f32]) {
+    /// Floats in a cache line.
+    const LINE: usize = 16;
+    for line in values.chunks(LINE) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch only hints the CPU: it reads nothing into the
+        // program and cannot fault; the address lies inside `values`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast())
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = line;
     }
 }

@@ -6,6 +6,7 @@
 //! - [`conv2d`]: a convolution, its bias and ReLU (`Conv2d`);
 //! - [`max_pool2d`]: max pooling (`MaxPool2d`);
 //! - [`dense`]: x W + b and ReLU (`Dense`);
+//! - [`embedding`]: a word-embedding lookup (`Embedding`);
 //! - [`lstm_sequence`]: a whole LSTM layer over a sequence (`Lstm`);
 //! - [`adam_step`]: Adam's update of a parameter ([`FusedAdam`], what
 //!   `Optimizer::adam()` builds).
@@ -25,15 +26,18 @@
 mod adam;
 mod conv2d;
 mod dense;
+mod embedding;
 mod lstm_sequence;
 mod matrix;
 mod max_pool2d;
 mod relu;
+mod scratch;
 mod small_product;
 
 pub use adam::{AdamStep, AdamStepBackend, FusedAdam, adam_step};
 pub use conv2d::{Conv2dBackend, Window, conv2d};
 pub use dense::{DenseBackend, dense};
+pub use embedding::{EmbeddingBackend, embedding};
 pub use lstm_sequence::{LstmSequenceBackend, lstm_sequence};
 pub use max_pool2d::{MaxPool2dBackend, max_pool2d};
 

@@ -34,7 +34,8 @@ pub(crate) fn small_product(dst: ViewMut, lhs: View, rhs: View, accumulate: bool
         && dst.offset + (dst.rows - 1) * dst.row_stride + dst.cols <= dst.values.len();
     #[cfg(target_arch = "x86_64")]
     if fits && std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512 (checked on the line above).
+        // SAFETY: the CPU has AVX-512 (checked on the line above) and the
+        // views fit their slices as `tiles` needs (`fits`).
         unsafe { tiles(dst, lhs, rhs, accumulate) };
         return;
     }
@@ -42,63 +43,70 @@ pub(crate) fn small_product(dst: ViewMut, lhs: View, rhs: View, accumulate: bool
     product(dst, lhs, rhs, accumulate)
 }
 
-/// The result 4 rows by 64 columns at a time (then the rows left over one
-/// by one), each tile summed over the shared dimension in 16 registers.
+/// The result 64 columns at a time and, in each such block, 4 rows at a
+/// time (then the rows left over), each tile summed over the shared
+/// dimension in 16 registers. Columns outside, rows inside: the block's
+/// part of the right-hand side (16 KiB for the LSTM's 64 × 256 U) stays in
+/// the first-level cache for every row, where row-outer read all of U from
+/// the second level for every 4 rows.
+///
+/// # Safety
+/// The CPU has AVX-512, and the views are as [`small_product`] checks them:
+/// every element read or written lies inside its slice, rows contiguous, the
+/// result's width a multiple of 64.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn tiles(dst: ViewMut, lhs: View, rhs: View, accumulate: bool) {
+unsafe fn tiles(dst: ViewMut, lhs: View, rhs: View, accumulate: bool) {
     use std::arch::x86_64::{
         __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
     };
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    let ViewMut { values, offset, row_stride, .. } = dst;
-    let mut row = 0;
-    while row < m {
-        let rows = (m - row).min(4);
-        // The tile's left-hand rows; a short tile repeats its last row (and
-        // writes only its own).
-        let a: [&[f32]; 4] = std::array::from_fn(|r| {
-            &lhs.values[lhs.offset + (row + r.min(rows - 1)) * lhs.row_stride..][..k]
-        });
-        for column in (0..n).step_by(TILE_COLUMNS) {
-            let out: [usize; 4] =
-                std::array::from_fn(|r| offset + (row + r.min(rows - 1)) * row_stride + column);
+    // SAFETY (every block below): the offsets and strides stay inside the
+    // slices, as the caller guarantees; the loads and stores are unaligned ones.
+    let (a_start, b_start, out_start) = unsafe {
+        (
+            lhs.values.as_ptr().add(lhs.offset),
+            rhs.values.as_ptr().add(rhs.offset),
+            dst.values.as_mut_ptr().add(dst.offset),
+        )
+    };
+    for column in (0..n).step_by(TILE_COLUMNS) {
+        let mut row = 0;
+        while row < m {
+            let rows = (m - row).min(4);
+            // The tile's rows; a short tile repeats its last row (and
+            // writes only its own).
+            let a: [*const f32; 4] =
+                std::array::from_fn(|r| unsafe { a_start.add((row + r.min(rows - 1)) * lhs.row_stride) });
+            let out: [*mut f32; 4] = std::array::from_fn(|r| unsafe {
+                out_start.add((row + r.min(rows - 1)) * dst.row_stride + column)
+            });
             let mut sums = [[_mm512_setzero_ps(); 4]; 4];
             if accumulate {
                 for r in 0..4 {
-                    let from: &[f32; TILE_COLUMNS] =
-                        values[out[r]..][..TILE_COLUMNS].try_into().expect("a tile");
-                    for (v, sum) in sums[r].iter_mut().enumerate() {
-                        // SAFETY: 16 values from `from`, which holds 64.
-                        *sum = unsafe { _mm512_loadu_ps(from.as_ptr().add(16 * v)) };
+                    for v in 0..4 {
+                        sums[r][v] = unsafe { _mm512_loadu_ps(out[r].add(16 * v)) };
                     }
                 }
             }
+            let mut b = unsafe { b_start.add(column) };
             for p in 0..k {
-                let b: &[f32; TILE_COLUMNS] = rhs.values[rhs.offset + p * rhs.row_stride + column..]
-                    [..TILE_COLUMNS]
-                    .try_into()
-                    .expect("a tile's width");
-                // SAFETY: 16 values from `b`, which holds 64, at 0, 16, 32 and 48.
-                let b: [__m512; 4] =
-                    std::array::from_fn(|v| unsafe { _mm512_loadu_ps(b.as_ptr().add(16 * v)) });
+                let b_row: [__m512; 4] = std::array::from_fn(|v| unsafe { _mm512_loadu_ps(b.add(16 * v)) });
                 for r in 0..4 {
-                    let a = _mm512_set1_ps(a[r][p]);
+                    let a = _mm512_set1_ps(unsafe { *a[r].add(p) });
                     for v in 0..4 {
-                        sums[r][v] = _mm512_fmadd_ps(a, b[v], sums[r][v]);
+                        sums[r][v] = _mm512_fmadd_ps(a, b_row[v], sums[r][v]);
                     }
                 }
+                b = b.wrapping_add(rhs.row_stride);
             }
             for r in 0..rows {
-                let to: &mut [f32; TILE_COLUMNS] =
-                    (&mut values[out[r]..][..TILE_COLUMNS]).try_into().expect("a tile");
-                for (v, sum) in sums[r].iter().enumerate() {
-                    // SAFETY: 16 values into `to`, which holds 64.
-                    unsafe { _mm512_storeu_ps(to.as_mut_ptr().add(16 * v), *sum) };
+                for v in 0..4 {
+                    unsafe { _mm512_storeu_ps(out[r].add(16 * v), sums[r][v]) };
                 }
             }
+            row += rows;
         }
-        row += rows;
     }
 }
 

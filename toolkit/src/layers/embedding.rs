@@ -12,6 +12,7 @@
 //! ```
 
 use super::{Batch, BuiltLayer, LayerDescription, LayerError};
+use crate::fused;
 use burn::module::Module;
 use burn::nn::{Embedding as BurnEmbedding, EmbeddingConfig, Initializer};
 use burn::tensor::{Device, Int, Tensor};
@@ -141,7 +142,11 @@ impl EmbeddingLayer {
     /// assert_eq!(y.values(), table.slice([7..8, 0..4]).values());   // word 7 is row 7
     /// ```
     pub fn forward(&self, words: Tensor<2, Int>) -> Tensor<3> {
-        self.embedding.forward(words)
+        let table = self.embedding.weight.val();
+        match fused::available(&table) {
+            true => fused::embedding(table, words),
+            false => self.embedding.forward(words),
+        }
     }
 
     /// (input_dim, output_dim)

@@ -314,8 +314,10 @@ impl LstmLayer {
     /// assert_eq!(y.dims(), [2, 5, 8]);
     /// ```
     pub fn forward(&self, x: Tensor<3>) -> Batch {
-        let (states, last) = self.forward_with_state(x, None);
-        if self.return_sequences { Batch::Sequence(states) } else { Batch::Flat(last.h) }
+        match self.return_sequences {
+            true => Batch::Sequence(self.forward_with_state(x, None).0),
+            false => Batch::Flat(self.last_state(x, None).h),
+        }
     }
 
     /// Every step's h (N, steps, units) and the last (h, c), from `initial`
@@ -328,20 +330,41 @@ impl LstmLayer {
     /// assert_eq!(hs.slice([0..1, 2..3, 0..4]).values(), last.h.values());
     /// ```
     pub fn forward_with_state(&self, x: Tensor<3>, initial: Option<LstmState>) -> (Tensor<3>, LstmState) {
-        let [n, _, _] = x.dims();
-        let units = self.units();
-        let zeros = || Tensor::<2>::zeros([n, units], &x.device());
-        let initial = initial.unwrap_or_else(|| LstmState { h: zeros(), c: zeros() });
-        let standard = self.recurrent_activation == Activation::Sigmoid
-            && self.activation == Activation::Tanh
-            && self.peephole_i.is_none();
-        if !standard {
+        let initial = self.initial_or_zeros(&x, initial);
+        if !self.is_standard() {
             self.forward_general(x, initial)
         } else if fused::available(&x) {
             self.forward_fused(x, initial)
         } else {
             self.forward_standard(x, initial)
         }
+    }
+
+    /// The last (h, c) alone. On the fused path that is all the operation
+    /// returns: every step's state is neither copied out nor, in the backward
+    /// pass, given a gradient of zeros (BENCHMARKS.md, "CPU training").
+    fn last_state(&self, x: Tensor<3>, initial: Option<LstmState>) -> LstmState {
+        if !(self.is_standard() && fused::available(&x)) {
+            return self.forward_with_state(x, initial).1;
+        }
+        let [n, _, _] = x.dims();
+        let initial = self.initial_or_zeros(&x, initial);
+        let last = self.fused(x, initial, false).reshape([n, 2 * self.units()]);
+        self.split_state(last)
+    }
+
+    /// `initial`, or zeros for (h, c).
+    fn initial_or_zeros(&self, x: &Tensor<3>, initial: Option<LstmState>) -> LstmState {
+        let zeros = || Tensor::<2>::zeros([x.dims()[0], self.units()], &x.device());
+        initial.unwrap_or_else(|| LstmState { h: zeros(), c: zeros() })
+    }
+
+    /// Keras's default activations and no peepholes: the equations the
+    /// standard and fused paths implement.
+    fn is_standard(&self) -> bool {
+        self.recurrent_activation == Activation::Sigmoid
+            && self.activation == Activation::Tanh
+            && self.peephole_i.is_none()
     }
 
     /// The equations of the module docs, for any activations, with or without peepholes.
@@ -417,13 +440,24 @@ impl LstmLayer {
     fn forward_fused(&self, x: Tensor<3>, initial: LstmState) -> (Tensor<3>, LstmState) {
         let [n, steps, _] = x.dims();
         let units = self.units();
+        let states = self.fused(x, initial, true);
+        let hs = states.clone().narrow(2, 0, units);
+        let last = states.narrow(1, steps - 1, 1).reshape([n, 2 * units]);
+        (hs, self.split_state(last))
+    }
+
+    /// `fireside::fused::lstm_sequence` with this layer's weights.
+    fn fused(&self, x: Tensor<3>, initial: LstmState, every_step: bool) -> Tensor<3> {
         let start = Tensor::cat(vec![initial.h, initial.c], 1);
         let (kernel, bias, recurrent_kernel) =
             (self.kernel.val(), self.bias.val(), self.recurrent_kernel.val());
-        let states = fused::lstm_sequence(x, kernel, bias, start, recurrent_kernel);
-        let hs = states.clone().narrow(2, 0, units);
-        let last = states.narrow(1, steps - 1, 1).reshape([n, 2 * units]);
-        (hs, LstmState { h: last.clone().narrow(1, 0, units), c: last.narrow(1, units, units) })
+        fused::lstm_sequence(x, kernel, bias, start, recurrent_kernel, every_step)
+    }
+
+    /// (h, c) from a state [h | c] (N, 2·units).
+    fn split_state(&self, state: Tensor<2>) -> LstmState {
+        let units = self.units();
+        LstmState { h: state.clone().narrow(1, 0, units), c: state.narrow(1, units, units) }
     }
 }
 
@@ -535,19 +569,38 @@ mod tests {
             fast.push(loss(layer.forward_fused(x.clone(), start.clone())));
         }
         for fast in fast {
-            for weight in [layer.kernel.val(), layer.recurrent_kernel.val()] {
-                let grad = |grads| weight.grad(grads).expect("a gradient").values();
-                assert_close(grad(&fast), grad(&general));
-            }
-            let grad = |grads| layer.bias.val().grad(grads).expect("a gradient").values();
-            assert_close(grad(&fast), grad(&general));
-            for state in [&start.h, &start.c] {
-                let grad = |grads| state.grad(grads).expect("a gradient of the first state").values();
-                assert_close(grad(&fast), grad(&general));
-            }
-            let grad = |grads| x.grad(grads).expect("a gradient of the inputs").values();
-            assert_close(grad(&fast), grad(&general));
+            check_gradients(&layer, &x, &start, &fast, &general);
         }
+        // With only the last state out (an LSTM without return_sequences, on
+        // the fused path when there is one), against the general path's.
+        let general = layer.forward_general(x.clone(), start.clone()).1;
+        let fast = layer.last_state(x.clone(), Some(start.clone()));
+        assert_close(fast.h.values(), general.h.values());
+        assert_close(fast.c.values(), general.c.values());
+        let last_only = |state: LstmState| (state.h.sum() + state.c.sum() * 0.5).backward();
+        check_gradients(&layer, &x, &start, &last_only(fast), &last_only(general));
+    }
+
+    /// The gradients of the weights, the first state and the inputs in `fast` are those in `general`.
+    fn check_gradients(
+        layer: &LstmLayer,
+        x: &Tensor<3>,
+        start: &LstmState,
+        fast: &burn::tensor::Gradients,
+        general: &burn::tensor::Gradients,
+    ) {
+        for weight in [layer.kernel.val(), layer.recurrent_kernel.val()] {
+            let grad = |grads| weight.grad(grads).expect("a gradient").values();
+            assert_close(grad(fast), grad(general));
+        }
+        let grad = |grads| layer.bias.val().grad(grads).expect("a gradient").values();
+        assert_close(grad(fast), grad(general));
+        for state in [&start.h, &start.c] {
+            let grad = |grads| state.grad(grads).expect("a gradient of the first state").values();
+            assert_close(grad(fast), grad(general));
+        }
+        let grad = |grads| x.grad(grads).expect("a gradient of the inputs").values();
+        assert_close(grad(fast), grad(general));
     }
 
     #[test]
