@@ -25,7 +25,7 @@
 //! cores, as flex would for a large one, costs more than it saves.
 
 use super::matrix::{
-    View, ViewMut, batch_parts, contiguous, in_parallel, per_part, per_part_mut, prefetch, product,
+    View, ViewMut, add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, prefetch, product,
     vectorized, zeros,
 };
 use super::scratch::{recycle, scratch};
@@ -256,7 +256,12 @@ fn forward(inputs: Inputs, every_step: bool) -> (FlexTensor, Saved) {
     let mut tanh_c = scratch(n * steps * units);
     let mut states = zeros(n * steps * 2 * units);
     let parts = batch_parts(n);
-    let (kernel, bias, recurrent_kernel) = (&kernel[..], &bias[..], &recurrent_kernel[..]);
+    // [W; U] (features + units, 4·units): a step's pre-activations are one
+    // product [x_t | h_{t−1}] [W; U], written once, where a product x W for
+    // all steps first wrote them and every step then read them back.
+    let stacked: Vec<f32> = kernel.iter().chain(recurrent_kernel.iter()).copied().collect();
+    let (stacked, bias) = (&stacked[..], &bias[..]);
+    let width = features + units;
     let jobs = parts
         .iter()
         .zip(per_part(&x, steps * features, &parts))
@@ -267,24 +272,25 @@ fn forward(inputs: Inputs, every_step: bool) -> (FlexTensor, Saved) {
         .map(|(((((rows, x), start), gates), tanh_c), states)| {
             let m = rows.len();
             move || {
-                // x_t W for all the part's steps at once, into the gates' buffer.
-                product(
-                    ViewMut::row_major(&mut *gates, m * steps, 4 * units),
-                    View::row_major(x, m * steps, features),
-                    View::row_major(kernel, features, 4 * units),
-                    false,
-                );
+                // The step's [x_t | h_{t−1}], a row per sequence of the part.
+                let mut inputs = vec![0.0f32; m * width];
                 for t in 0..steps {
-                    // + h_{t−1} U, in place: every row of the part at step t.
-                    let h_previous = match t {
-                        0 => View::step_rows(start, 1, 0, units, 2 * units),
-                        _ => View::step_rows(&*states, steps, t - 1, units, 2 * units),
-                    };
+                    for (sequence, to) in inputs.chunks_exact_mut(width).enumerate() {
+                        let row = sequence * steps + t;
+                        to[..features].copy_from_slice(&x[row * features..][..features]);
+                        to[features..].copy_from_slice(match t {
+                            0 => &start[sequence * 2 * units..][..units],
+                            _ => &states[(row - 1) * 2 * units..][..units],
+                        });
+                        if t + 1 < steps {
+                            prefetch(&x[(row + 1) * features..][..features]);
+                        }
+                    }
                     small_product(
                         ViewMut::step_rows(&mut *gates, steps, t, 4 * units, 4 * units),
-                        h_previous,
-                        View::row_major(recurrent_kernel, units, 4 * units),
-                        true,
+                        View::row_major(&inputs, m, width),
+                        View::row_major(stacked, width, 4 * units),
+                        false,
                     );
                     step_forward(StepForward {
                         units,
@@ -634,9 +640,7 @@ fn step_backward(step: StepBackward) {
                 d_o,
             );
         }
-        for (total, d) in d_bias.iter_mut().zip(&*d_pre) {
-            *total += d;
-        }
+        add_into(d_bias, d_pre);
     }
 }
 
