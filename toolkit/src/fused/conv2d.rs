@@ -32,7 +32,7 @@ use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_
 use burn::tensor::{Tensor, TensorData};
 
 use super::matrix::{
-    View, ViewMut, add_into, batch_parts_for, contiguous, in_parallel, per_part, per_part_mut, product,
+    View, ViewMut, add_into, batch_parts_for, contiguous, in_parallel, per_part, per_part_mut, product, zeros,
 };
 use super::relu::{mask_where_cut, rectify};
 
@@ -203,7 +203,7 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Windo
     let dims = Dims::of(x, weight, window);
     let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
     let (patch, pixels) = (dims.patch(), dims.pixels());
-    let mut y = vec![0.0f32; dims.n * dims.o * pixels];
+    let mut y = zeros(dims.n * dims.o * pixels);
     let parts = batch_parts_for(dims.n, 2 * dims.n * dims.o * dims.pixels() * dims.patch());
     let (weight, bias) = (&weight[..], &bias[..]);
     let jobs = per_part(&x, dims.image(), &parts)
@@ -246,7 +246,7 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
     let (x, weight, grad) = (contiguous(&saved.x), contiguous(&saved.weight), contiguous(grad));
     let relu_output = saved.relu_output.as_ref().map(contiguous);
     let (patch, pixels) = (dims.patch(), dims.pixels());
-    let mut d_x = vec![0.0f32; if with_x { dims.n * dims.image() } else { 0 }];
+    let mut d_x = zeros(if with_x { dims.n * dims.image() } else { 0 });
     let parts = batch_parts_for(dims.n, 2 * dims.n * dims.o * dims.pixels() * dims.patch());
     let d_x_parts = match with_x {
         true => per_part_mut(&mut d_x, dims.image(), &parts).into_iter().map(Some).collect(),

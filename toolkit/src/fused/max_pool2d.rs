@@ -18,7 +18,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::{Tensor, TensorData};
 
-use super::matrix::{batch_parts, contiguous, in_parallel, per_part, per_part_mut, vectorized};
+use super::matrix::{batch_parts, contiguous, in_parallel, per_part, per_part_mut, vectorized, zeros};
 
 /// The backends that have the fused max pooling: flex, with or without autodiff.
 #[backend_extension(Flex, Autodiff)]
@@ -81,7 +81,7 @@ impl Backward<Flex, 1> for MaxPool2dBackward {
         let Saved { plane: p, input, winners } = &ops.state;
         let (p, grad) = (*p, contiguous(&grad));
         let (planes, plane, pooled) = (input[0] * input[1], input[2] * input[3], p.oh * p.ow);
-        let mut d_x = vec![0.0f32; planes * plane];
+        let mut d_x = zeros(planes * plane);
         let parts = batch_parts(planes);
         let jobs = per_part_mut(&mut d_x, plane, &parts)
             .into_iter()
@@ -132,7 +132,7 @@ fn forward(x: &FlexTensor, [kh, kw]: [usize; 2], [sy, sx]: [usize; 2]) -> (FlexT
     let (oh, ow) = ((h - kh) / sy + 1, (w - kw) / sx + 1);
     let p = Plane { w, oh, ow, kh, kw, sy, sx };
     let x = contiguous(x);
-    let mut y = vec![0.0f32; planes * oh * ow];
+    let mut y = zeros(planes * oh * ow);
     let mut winners = vec![0u8; planes * oh * ow];
     let parts = batch_parts(planes);
     let jobs = per_part(&x, h * w, &parts)
