@@ -32,7 +32,8 @@ use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_
 use burn::tensor::{Tensor, TensorData};
 
 use super::matrix::{
-    View, ViewMut, add_into, batch_parts_for, contiguous, in_parallel, per_part, per_part_mut, product, zeros,
+    View, ViewMut, add_into, batch_parts_for, contiguous, in_parallel, per_part, per_part_mut, product,
+    unwritten, write_rows, written, zeros,
 };
 use super::relu::{mask_where_cut, rectify};
 
@@ -203,7 +204,7 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Windo
     let dims = Dims::of(x, weight, window);
     let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
     let (patch, pixels) = (dims.patch(), dims.pixels());
-    let mut y = zeros(dims.n * dims.o * pixels);
+    let mut y = unwritten(dims.n * dims.o * pixels);
     let parts = batch_parts_for(dims.n, 2 * dims.n * dims.o * dims.pixels() * dims.patch());
     let (weight, bias) = (&weight[..], &bias[..]);
     let jobs = per_part(&x, dims.image(), &parts)
@@ -214,9 +215,8 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Windo
                 let mut cols = vec![0.0f32; patch * pixels];
                 for (image, y) in x.chunks_exact(dims.image()).zip(y.chunks_exact_mut(dims.o * pixels)) {
                     windows(image, &mut cols, &dims);
-                    for (row, b) in y.chunks_exact_mut(pixels).zip(bias) {
-                        row.fill(*b);
-                    }
+                    // Each output channel's row starts as its bias.
+                    let y = write_rows(y, pixels, bias);
                     product(
                         ViewMut::row_major(y, dims.o, pixels),
                         View::row_major(weight, dims.o, patch),
@@ -230,6 +230,8 @@ fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, window: Windo
             }
         });
     in_parallel(jobs.collect());
+    // SAFETY: the parts cover the batch, and each job wrote every image of its part.
+    let y = unsafe { written(y) };
     let [oh, ow] = window.output;
     FlexTensor::from_data(TensorData::new(y, [dims.n, dims.o, oh, ow]))
 }

@@ -17,7 +17,9 @@ use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::{DType, Int, Tensor, TensorData};
 
-use super::matrix::{add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, zeros};
+use super::matrix::{
+    add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, unwritten, write_copy, written, zeros,
+};
 
 /// The backends that have the fused lookup: flex, with or without autodiff.
 #[backend_extension(Flex, Autodiff)]
@@ -136,19 +138,21 @@ fn forward(table: &FlexTensor, words: &Words) -> (FlexTensor, usize) {
     let (table_shape, batch, [n, steps]) = (table.layout().shape(), words.rows.len(), words.shape);
     let width = table_shape[1];
     let table = contiguous(table);
-    let mut output = zeros(batch * width);
+    let mut output = unwritten(batch * width);
     let parts = batch_parts(batch);
     let table = &table[..];
     let jobs = per_part(&words.rows, 1, &parts).into_iter().zip(per_part_mut(&mut output, width, &parts)).map(
         |(words, output)| {
             move || {
                 for (row, &word) in output.chunks_exact_mut(width).zip(words) {
-                    row.copy_from_slice(&table[word * width..][..width]);
+                    write_copy(row, &table[word * width..][..width]);
                 }
             }
         },
     );
     in_parallel(jobs.collect());
+    // SAFETY: the parts cover the words, and each job wrote every word's row of its part.
+    let output = unsafe { written(output) };
     (FlexTensor::from_data(TensorData::new(output, [n, steps, width])), width)
 }
 

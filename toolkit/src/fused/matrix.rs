@@ -3,6 +3,7 @@
 //! product on one thread (gemm, the matrix library under flex), and loops
 //! compiled for the CPU's widest vectors.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use burn::backend::flex::FlexTensor;
@@ -33,6 +34,53 @@ pub(crate) fn zeros(len: usize) -> Vec<f32> {
     // SAFETY: the capacity is `len`, and every element of it was written above.
     unsafe { values.set_len(len) };
     values
+}
+
+/// A buffer of `len` floats that is written whole before it is read, with
+/// no zeros written first (that pass over memory was a twentieth of the
+/// CNN's step): the jobs initialize their parts with [`write_rows`] or
+/// [`write_copy`], and [`written`] then gives the floats.
+pub(crate) fn unwritten(len: usize) -> Vec<MaybeUninit<f32>> {
+    let mut values = Vec::with_capacity(len);
+    // SAFETY: the capacity is `len`, and a `MaybeUninit` needs no initialization.
+    unsafe { values.set_len(len) };
+    values
+}
+
+/// `block`, its rows `row_len` long each filled with its value of `values`
+/// (one value a row, as many as there are rows), initialized.
+pub(crate) fn write_rows<'a>(block: &'a mut [MaybeUninit<f32>], row_len: usize, values: &[f32]) -> &'a mut [f32] {
+    assert_eq!(block.len(), row_len * values.len(), "one value for each row of the block");
+    for (row, value) in block.chunks_exact_mut(row_len).zip(values) {
+        row.iter_mut().for_each(|element| {
+            element.write(*value);
+        });
+    }
+    // SAFETY: every row, which together are the whole block (asserted
+    // above), was written; `MaybeUninit<f32>` has `f32`'s layout.
+    unsafe { &mut *(block as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
+/// `part` with `values` (as long) copied in, initialized.
+pub(crate) fn write_copy<'a>(part: &'a mut [MaybeUninit<f32>], values: &[f32]) -> &'a mut [f32] {
+    assert_eq!(part.len(), values.len(), "a copy into a part of the same length");
+    part.iter_mut().zip(values).for_each(|(element, value)| {
+        element.write(*value);
+    });
+    // SAFETY: every element was written above; `MaybeUninit<f32>` has `f32`'s layout.
+    unsafe { &mut *(part as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
+/// The floats of an [`unwritten`] buffer.
+///
+/// # Safety
+/// Every element has been written.
+pub(crate) unsafe fn written(values: Vec<MaybeUninit<f32>>) -> Vec<f32> {
+    let mut values = std::mem::ManuallyDrop::new(values);
+    let (pointer, len, capacity) = (values.as_mut_ptr(), values.len(), values.capacity());
+    // SAFETY: the same allocation, of a type with the same layout; every
+    // element is initialized (the caller's promise).
+    unsafe { Vec::from_raw_parts(pointer.cast::<f32>(), len, capacity) }
 }
 
 /// The batch's rows cut into one part per thread of rayon's pool (one per
