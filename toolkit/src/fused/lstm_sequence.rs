@@ -424,20 +424,23 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
                         h_previous.extend_from_slice(&step[..units]);
                     }
                 }
-                let mut d_recurrent_kernel = vec![0.0f32; units * 4 * units];
+                // dUᵀ = d_preᵀ h_{t−1} and dWᵀ = d_preᵀ x, transposed after.
+                let mut d_recurrent_kernel_t = vec![0.0f32; 4 * units * units];
                 product(
-                    ViewMut::row_major(&mut d_recurrent_kernel, units, 4 * units),
-                    View::row_major(&h_previous, m * steps, units).transposed(),
-                    d_pre_rows,
+                    ViewMut::row_major(&mut d_recurrent_kernel_t, 4 * units, units),
+                    d_pre_rows.transposed(),
+                    View::row_major(&h_previous, m * steps, units),
                     false,
                 );
-                let mut d_kernel = vec![0.0f32; features * 4 * units];
+                let mut d_kernel_t = vec![0.0f32; 4 * units * features];
                 product(
-                    ViewMut::row_major(&mut d_kernel, features, 4 * units),
-                    View::row_major(x, m * steps, features).transposed(),
-                    d_pre_rows,
+                    ViewMut::row_major(&mut d_kernel_t, 4 * units, features),
+                    d_pre_rows.transposed(),
+                    View::row_major(x, m * steps, features),
                     false,
                 );
+                let d_recurrent_kernel = transposed(&d_recurrent_kernel_t, 4 * units, units);
+                let d_kernel = transposed(&d_kernel_t, 4 * units, features);
                 if let Some(d_x) = d_x {
                     product(
                         ViewMut::row_major(d_x, m * steps, features),
@@ -468,6 +471,11 @@ fn backward(saved: &Saved, grad: &FlexTensor, with_x: bool) -> AllGradients {
         start: d_start,
         recurrent_kernel: sum.recurrent_kernel,
     }
+}
+
+/// A (rows, cols) row-major matrix's transpose, row-major.
+fn transposed(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|j| (0..rows).map(move |i| values[i * cols + j])).collect()
 }
 
 /// Step `t` for every row of a part: the gates from their pre-activations
