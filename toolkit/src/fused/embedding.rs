@@ -18,7 +18,8 @@ use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_
 use burn::tensor::{DType, Int, Tensor, TensorData};
 
 use super::matrix::{
-    add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, unwritten, write_copy, written, zeros,
+    add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, unwritten, write_copy, written,
+    zeros,
 };
 
 /// The backends that have the fused lookup: flex, with or without autodiff.
@@ -42,7 +43,10 @@ pub trait EmbeddingBackend: Backend {
 /// }
 /// ```
 pub fn embedding(table: Tensor<2>, words: Tensor<2, Int>) -> Tensor<3> {
-    Tensor::from_dispatch(<Dispatch as EmbeddingBackend>::embedding(table.into_dispatch(), words.into_dispatch()))
+    Tensor::from_dispatch(<Dispatch as EmbeddingBackend>::embedding(
+        table.into_dispatch(),
+        words.into_dispatch(),
+    ))
 }
 
 impl EmbeddingBackend for Flex {
@@ -77,7 +81,10 @@ impl Backward<Flex, 1> for EmbeddingBackward {
         if let Some(node) = table {
             let Saved { words, table_rows, width } = &ops.state;
             let d_table = backward(words, &contiguous(&grad), *table_rows, *width);
-            grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(d_table, [*table_rows, *width])));
+            grads.register::<Flex>(
+                node.id,
+                FlexTensor::from_data(TensorData::new(d_table, [*table_rows, *width])),
+            );
         }
     }
 }
@@ -141,15 +148,16 @@ fn forward(table: &FlexTensor, words: &Words) -> (FlexTensor, usize) {
     let mut output = unwritten(batch * width);
     let parts = batch_parts(batch);
     let table = &table[..];
-    let jobs = per_part(&words.rows, 1, &parts).into_iter().zip(per_part_mut(&mut output, width, &parts)).map(
-        |(words, output)| {
+    let jobs = per_part(&words.rows, 1, &parts)
+        .into_iter()
+        .zip(per_part_mut(&mut output, width, &parts))
+        .map(|(words, output)| {
             move || {
                 for (row, &word) in output.chunks_exact_mut(width).zip(words) {
                     write_copy(row, &table[word * width..][..width]);
                 }
             }
-        },
-    );
+        });
     in_parallel(jobs.collect());
     // SAFETY: the parts cover the words, and each job wrote every word's row of its part.
     let output = unsafe { written(output) };

@@ -14,15 +14,20 @@
 //! into one part per core (its sequences do not depend on each other), and
 //! each part, on its own thread of rayon's pool (the one flex's operations
 //! use, so no more threads than cores compete), runs:
-//! - forward: one product x W for all its steps, then a step is one product
-//!   h_{t−1} U added in place and one loop that keeps i, f, g, o and tanh(c_t);
+//! - forward: a step is one product [x_t | h_{t−1}] [W; U] and one loop
+//!   that keeps i, f, g, o and tanh(c_t);
 //! - backward: back through time with what the loop kept (one product a
 //!   step), then dW, dU and dx as one product each.
 //!
-//! The products call gemm, the matrix library under flex, directly and on
-//! one thread: they read and write rows in place in the batch-major buffers,
-//! with no copies or transposes. Splitting one step's small product over the
-//! cores, as flex would for a large one, costs more than it saves.
+//! The products call gemm, the matrix library under flex, or for a step's
+//! few rows [`small_product`], directly and on one thread: they read and
+//! write rows in place in the batch-major buffers, with no copies or
+//! transposes. A step's rows lie a sequence apart in those buffers, so each
+//! step asks the CPU for the next step's rows ahead of time
+//! ([`prefetch`](super::matrix::prefetch)). The large buffers come from
+//! [`scratch`] and go back to it. Where the layer returns only its last
+//! state, so does the operation: every step's state is then neither copied
+//! out nor sent back a gradient of zeros.
 
 use super::matrix::{
     View, ViewMut, add_into, batch_parts, contiguous, in_parallel, per_part, per_part_mut, prefetch, product,
@@ -308,7 +313,11 @@ fn forward(inputs: Inputs, every_step: bool) -> (FlexTensor, Saved) {
     in_parallel(jobs.collect());
     let last: Vec<f32> = match every_step {
         true => Vec::new(),
-        false => states.chunks_exact(steps * 2 * units).flat_map(|row| &row[(steps - 1) * 2 * units..]).copied().collect(),
+        false => states
+            .chunks_exact(steps * 2 * units)
+            .flat_map(|row| &row[(steps - 1) * 2 * units..])
+            .copied()
+            .collect(),
     };
     let states = FlexTensor::from_data(TensorData::new(states, [n, steps, 2 * units]));
     let output = match every_step {

@@ -49,7 +49,11 @@ pub(crate) fn unwritten(len: usize) -> Vec<MaybeUninit<f32>> {
 
 /// `block`, its rows `row_len` long each filled with its value of `values`
 /// (one value a row, as many as there are rows), initialized.
-pub(crate) fn write_rows<'a>(block: &'a mut [MaybeUninit<f32>], row_len: usize, values: &[f32]) -> &'a mut [f32] {
+pub(crate) fn write_rows<'a>(
+    block: &'a mut [MaybeUninit<f32>],
+    row_len: usize,
+    values: &[f32],
+) -> &'a mut [f32] {
     assert_eq!(block.len(), row_len * values.len(), "one value for each row of the block");
     for (row, value) in block.chunks_exact_mut(row_len).zip(values) {
         row.iter_mut().for_each(|element| {

@@ -20,9 +20,7 @@ const MIN_KEPT: usize = 1 << 16;
 pub(crate) fn scratch(len: usize) -> Vec<f32> {
     let taken = {
         let mut pool = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let best = (0..pool.len())
-            .filter(|&i| pool[i].capacity() >= len)
-            .min_by_key(|&i| pool[i].capacity());
+        let best = (0..pool.len()).filter(|&i| pool[i].capacity() >= len).min_by_key(|&i| pool[i].capacity());
         best.map(|i| pool.swap_remove(i))
     };
     match taken {

@@ -1,6 +1,6 @@
-//! The LSTM's per-step products, h_{t−1} U forward and dgates Uᵀ backward:
-//! a few dozen rows times a 64 × 256 matrix (or its 256 × 64 transpose), a
-//! hundred times a step on each core. gemm packs its right-hand side again
+//! The LSTM's per-step products, [x_t | h_{t−1}] [W; U] forward and
+//! d_pre_t Uᵀ backward: a few dozen rows times a 128 × 256 matrix (or a
+//! 256 × 64 one), a hundred times a step on each core. gemm packs its right-hand side again
 //! on every call, which was a sixth of the LSTM's step (BENCHMARKS.md, "CPU
 //! training"); this kernel reads it in place, a row of the right-hand side
 //! at a time, for 4 rows × 64 columns of the result held in 16 vector
@@ -81,14 +81,12 @@ unsafe fn tiles(dst: ViewMut, lhs: View, rhs: View, accumulate: bool) {
             let out: [*mut f32; 4] = std::array::from_fn(|r| unsafe {
                 out_start.add((row + r.min(rows - 1)) * dst.row_stride + column)
             });
-            let mut sums = [[_mm512_setzero_ps(); 4]; 4];
-            if accumulate {
-                for r in 0..4 {
-                    for v in 0..4 {
-                        sums[r][v] = unsafe { _mm512_loadu_ps(out[r].add(16 * v)) };
-                    }
-                }
-            }
+            let mut sums: [[__m512; 4]; 4] = std::array::from_fn(|r| {
+                std::array::from_fn(|v| match accumulate {
+                    true => unsafe { _mm512_loadu_ps(out[r].add(16 * v)) },
+                    false => _mm512_setzero_ps(),
+                })
+            });
             let mut b = unsafe { b_start.add(column) };
             for p in 0..k {
                 let b_row: [__m512; 4] = std::array::from_fn(|v| unsafe { _mm512_loadu_ps(b.add(16 * v)) });
@@ -100,9 +98,9 @@ unsafe fn tiles(dst: ViewMut, lhs: View, rhs: View, accumulate: bool) {
                 }
                 b = b.wrapping_add(rhs.row_stride);
             }
-            for r in 0..rows {
-                for v in 0..4 {
-                    unsafe { _mm512_storeu_ps(out[r].add(16 * v), sums[r][v]) };
+            for (out, sums) in out.iter().zip(&sums).take(rows) {
+                for (v, sum) in sums.iter().enumerate() {
+                    unsafe { _mm512_storeu_ps(out.add(16 * v), *sum) };
                 }
             }
             row += rows;

@@ -127,7 +127,7 @@ impl Plot {
         self
     }
 
-    /// Adds a curve through the points (xs[i], ys[i]), labelled in the legend.
+    /// Adds a curve through the points (`xs[i]`, `ys[i]`), labelled in the legend.
     ///
     /// ```
     /// use fireside::prelude::*;
@@ -147,7 +147,7 @@ impl Plot {
         self
     }
 
-    /// Adds a curve through (1, ys[0]), (2, ys[1]), ... (an epoch axis).
+    /// Adds a curve through (1, `ys[0]`), (2, `ys[1]`), ... (an epoch axis).
     ///
     /// ```
     /// use fireside::prelude::*;
