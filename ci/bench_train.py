@@ -40,8 +40,11 @@ MODELS = {
     "cifar": "CIFAR CNN + dropout, 32x32x3",
     "lstm": "Embedding(10000, 64) + LSTM(64), 100 words",
 }
-# Fewer steps for the slow models keep a CPU run to a few minutes.
-DEFAULT_STEPS = {"cnn": 30, "mlp": 200, "cifar": 30, "lstm": 20}
+# Steps per process: about half a second of fireside's steps or more, so that
+# a process's median does not hang on one of the machine's short phases (200
+# MLP steps, 80 ms, gave single rounds from 0.55 to 1.24 of PyTorch's), while a
+# CPU run stays at a few minutes.
+DEFAULT_STEPS = {"cnn": 60, "mlp": 1000, "cifar": 50, "lstm": 60}
 PEER_NAMES = {"keras": "Keras + JAX", "torch": "PyTorch"}
 
 

@@ -413,6 +413,11 @@ pub fn info() -> DeviceInfo {
     chosen().info.clone()
 }
 
+/// The backend chosen ([`info`]'s, without copying the rest).
+pub(crate) fn backend() -> Backend {
+    chosen().info.backend
+}
+
 /// One line per fact, for `fireside doctor` and notebooks.
 ///
 /// ```

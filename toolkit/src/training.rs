@@ -924,6 +924,17 @@ impl Model {
 
     /// One gradient step on a batch already checked.
     fn step(&mut self, x: Batch, y: Targets) -> Evaluation {
+        // On flex the step runs as one job on one of rayon's threads: each
+        // operation's parallel part then wakes only the other core, where
+        // from this thread it woke both and then this one again.
+        if crate::device::backend() == crate::device::Backend::Flex {
+            return rayon::join(|| self.step_here(x, y), || ()).0;
+        }
+        self.step_here(x, y)
+    }
+
+    /// [`step`](Self::step), on the calling thread.
+    fn step_here(&mut self, x: Batch, y: Targets) -> Evaluation {
         let network = self.network.take().expect("the network is back after every step");
         let outputs = network.forward_flat(x);
         let mut loss = self.loss_of(outputs.clone(), &y);
