@@ -447,10 +447,21 @@ mod tests {
         }
     }
 
+    /// Equal up to float rounding: relative to each value, and to the
+    /// tensor's largest, since a weight's gradient sums thousands of products
+    /// (2,057 for the second convolution's) and one that cancels to near zero
+    /// keeps their rounding: a CI run failed on 0.030700 against 0.030588, and
+    /// fifteen runs of the seed CNN's check came within 0.94 of the first
+    /// bound alone, with gradients up to 190–350. A value in the wrong place
+    /// is off by the values' own size.
     fn assert_close(fast: Vec<f32>, general: Vec<f32>) {
         assert_eq!(fast.len(), general.len());
+        let scale = general.iter().fold(0.0f32, |largest, g| largest.max(g.abs()));
         for (i, (f, g)) in fast.iter().zip(&general).enumerate() {
-            assert!((f - g).abs() <= 1e-4 * (1.0 + g.abs()), "element {i}: fused {f}, general {g}");
+            assert!(
+                (f - g).abs() <= 1e-4 * (1.0 + g.abs()) + 1e-5 * scale,
+                "element {i}: fused {f}, general {g} (the largest {scale})"
+            );
         }
     }
 
